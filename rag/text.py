@@ -1,0 +1,56 @@
+"""Word-level helpers shared by retrieval and answering: terms, stop words, follow-up cues."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours tell say said says according many much whose did does anything something thing things please
+    happen happened know""".split()  # noqa: SIM905
+)
+
+# Words that only make sense with the conversation so far ("What did *he* say about Russia?").
+_ANAPHORA = re.compile(
+    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|the same|"
+    r"the group|the official|the minister|the spokesman|the spokesperson|the article)\b",
+    re.IGNORECASE,
+)
+_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|why|how come|anything else|more)\b", re.IGNORECASE)
+_WORD = re.compile(r"[\w’'-]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and unify apostrophes: "chargé d’Affaires" ~ "charge d'affaires"."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def terms(text: str) -> list[str]:
+    """Content words of ``text``, folded and lightly stemmed, stop words removed."""
+    result = []
+    for word in _WORD.findall(fold(text)):
+        word = word.strip("'-").removesuffix("'s")
+        if len(word) < 2 or word in STOP_WORDS:
+            continue
+        result.append(_stem(word))
+    return result
+
+
+def _stem(word: str) -> str:
+    """Crude suffix stripping, enough to match "meeting" with "meet" and "claims" with "claim"."""
+    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def needs_history(question: str) -> bool:
+    """True when the question leans on earlier turns: a pronoun, or "and ...", "what about ..."."""
+    return bool(_ANAPHORA.search(question) or _CONTINUATION.search(question) or len(terms(question)) <= 1)
