@@ -8,6 +8,7 @@ best sentence scores below ``min_relevance`` the answerer abstains instead of qu
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -17,10 +18,13 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from rag.chunking import sentences_of
+from rag.chunking import sentences_with_leads
+from rag.conversation import Query
 from rag.text import terms
 
 MEANING_WEIGHT = 0.6  # the rest is wording overlap
+IMPLIED_WEIGHT = 0.3  # for words the conversation filled in ("he" -> "Suhail Shaheen")
+PAIR_BONUS = 0.2  # for containing all the question's word pairs (in order, as phrases)
 MIN_WORDS = 4  # shorter lines are page furniture ("In Love", "0 Comments")
 MARGIN = 0.1  # further sentences must score this close to the best one
 MARGIN_ELSEWHERE = 0.05  # ... and closer still when they come from another article
@@ -32,17 +36,21 @@ _KIND_CUES = {
         re.compile(r"^\s*when\b|\bwhat (date|day|year|month)\b", re.I),
         re.compile(rf"\b(\d{{4}}|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I),
     ),
-    "person": (re.compile(r"^\s*who\b", re.I), re.compile(r"\b[A-Z][a-z]+ (?:[A-Z][a-z'-]+ ?)+")),
     "reason": (
         re.compile(r"^\s*why\b|\bwhat (is|was) the reason\b", re.I),
         re.compile(r"\b(because|due to|requires?|since|in order to|so that|reason|as a result)\b", re.I),
     ),
 }
+_ASKS_WHO = re.compile(r"^\s*(who|which (person|official|minister|leader|diplomat|spokes\w+))\b", re.I)
+_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|bin|ur|al|van|von|de))*\s+[A-Z][\w’'-]+")
+_WHO_IS_NAME = re.compile(r"^\s*(?i:who) (?:is|was|'s) ((?:[A-Z][\w’'-]+\s*)+)\??\s*$")
+NAME_WINDOW = 40  # characters between a name and the role it is introduced with
 HEADING_PENALTY = 0.1  # a headline, byline or question is rarely an answer
 REPEAT_PENALTY = 0.1  # a sentence an earlier answer already quoted
-TOPIC_BONUS = 0.05  # a follow-up stays with the article the conversation was about
+TOPIC_BONUS = 0.1  # a follow-up stays with the article the conversation was about
 MIN_HEADING_WORDS = 6  # shorter unpunctuated lines are bylines and captions
 KIND_BONUS = 0.05
+WHO_BONUS = 0.1  # "who" is answered by a name introduced beside the role asked about
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,12 @@ class Sentence:
     start: int
     end: int
     chunk: Document
+    lead: str = ""  # the sentence before, when this one opens with "He", "They", ...
+
+    @property
+    def in_context(self) -> str:
+        """What the sentence means to a reader: "He said ..." with who "he" is just before."""
+        return f"{self.lead} {self.text}" if self.lead else self.text
 
 
 @dataclass(frozen=True)
@@ -73,18 +87,12 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self._vectors: dict[str, np.ndarray] = {}  # sentence text -> embedding, reused across questions
 
-    def select(
-        self, question: str, documents: list[Document], context: str | None = None, said: str = ""
-    ) -> list[Scored]:
-        """The sentences that answer ``question``, best first; empty when none does.
-
-        ``context`` is the question with what the conversation so far adds (see ``contextualize``);
-        ``said`` is what earlier answers already quoted, which a follow-up should not repeat.
-        """
-        candidates = _candidates(documents)
-        if not candidates:
+    def select(self, query: Query, documents: list[Document]) -> list[Scored]:
+        """The sentences that answer ``query``, best first; empty when none does."""
+        sentences = candidates(documents)
+        if not sentences:
             return []
-        scored = self.score(question, candidates, context, said)
+        scored = self.score(query, sentences)
         best = scored[0]
         if best.score < self.min_relevance:
             return []
@@ -99,17 +107,19 @@ class ExtractiveAnswerer:
                 chosen.append(other)
         return chosen
 
-    def score(
-        self, question: str, candidates: list[Sentence], context: str | None = None, said: str = ""
-    ) -> list[Scored]:
-        """Every candidate with its score, best first."""
-        vectors = self._embed([c.text for c in candidates])
-        meaning = vectors @ np.asarray(self.embeddings.embed_query(question))
-        if context and context != question:
-            meaning = (meaning + vectors @ np.asarray(self.embeddings.embed_query(context))) / 2
+    def score(self, query: Query, candidates: list[Sentence]) -> list[Scored]:
+        """Every candidate with its score, best first.
+
+        Meaning is matched against the question as resolved by the conversation, wording against
+        the user's own words: a name the conversation filled in must not outweigh what was asked.
+        """
+        question = query.asked
+        vectors = self._embed([c.in_context for c in candidates])
+        targets = list(dict.fromkeys([query.standalone, query.context]))
+        meaning = np.mean([vectors @ np.asarray(self.embeddings.embed_query(t)) for t in targets], axis=0)
         texts = [c.text for c in candidates]
-        wording = _wording(question, texts)
-        repeats = [_already_said(t, said) for t in texts]
+        wording, phrasing = _wording(question, [_with_lead_names(c) for c in candidates], implied=query.standalone)
+        repeats = [_already_said(t, query.said) for t in texts]
         topic = {c.path for c, repeated in zip(candidates, repeats, strict=True) if repeated}
         bonus = _kind_bonus(question, texts) + np.array(
             [
@@ -117,7 +127,7 @@ class ExtractiveAnswerer:
                 for c, repeated in zip(candidates, repeats, strict=True)
             ]
         )
-        total = MEANING_WEIGHT * meaning + (1 - MEANING_WEIGHT) * wording + bonus
+        total = MEANING_WEIGHT * meaning + (1 - MEANING_WEIGHT) * wording + PAIR_BONUS * phrasing + bonus
         ranked = sorted(range(len(candidates)), key=lambda i: -total[i])
         return [Scored(candidates[i], float(total[i]), float(meaning[i]), float(wording[i])) for i in ranked]
 
@@ -132,12 +142,13 @@ class ExtractiveAnswerer:
         return float(self._embed([a])[0] @ self._embed([b])[0])
 
 
-def _candidates(documents: list[Document]) -> list[Sentence]:
+def candidates(documents: list[Document]) -> list[Sentence]:
+    """The sentences of ``documents`` worth quoting, each once."""
     seen: set[tuple[str, int]] = set()
     result = []
     for document in documents:
         meta = document.metadata
-        for text, start, end in sentences_of(document):
+        for text, start, end, lead in sentences_with_leads(document):
             words = len(text.split())
             if (
                 (meta["path"], start) in seen
@@ -147,20 +158,55 @@ def _candidates(documents: list[Document]) -> list[Sentence]:
             ):
                 continue
             seen.add((meta["path"], start))
-            result.append(Sentence(text, meta["source"], meta["title"], meta["path"], start, end, document))
+            result.append(Sentence(text, meta["source"], meta["title"], meta["path"], start, end, document, lead))
     return result
 
 
-def _wording(question: str, texts: list[str]) -> np.ndarray:
-    """Share of the question's content words found in each text, rare words counting more."""
-    wanted = set(terms(question))
+def _wording(question: str, texts: list[str], implied: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """How much of the question's wording each text contains: (words, word pairs).
+
+    Words count by rarity; words only ``implied`` by the conversation (the name "he" stands for)
+    count for less. Pairs tell "the Taliban's foreign minister" from "Iran's foreign minister",
+    which shares every word of "Taliban's foreign minister" but one pair.
+    """
+    sequence = terms(question)
+    wanted = set(sequence) | set(terms(implied))
     if not wanted:
-        return np.zeros(len(texts))
-    bags = [set(terms(t)) for t in texts]
-    frequency = Counter(term for bag in bags for term in bag & wanted)
-    weight = {t: math.log((len(texts) + 1) / (frequency[t] + 0.5)) for t in wanted}
+        return np.zeros(len(texts)), np.zeros(len(texts))
+    bags = [terms(t) for t in texts]
+    word_sets = [set(bag) for bag in bags]
+    frequency = Counter(term for bag in word_sets for term in bag & wanted)
+    weight = {
+        t: math.log((len(texts) + 1) / (frequency[t] + 0.5)) * (1.0 if t in sequence else IMPLIED_WEIGHT)
+        for t in wanted
+    }
     total = sum(weight.values())
-    return np.array([sum(weight[t] for t in bag & wanted) / total for bag in bags])
+    words = np.array([sum(weight[t] for t in bag & wanted) / total for bag in word_sets])
+    pairs = set(itertools.pairwise(sequence))
+    if not pairs:
+        return words, np.zeros(len(texts))
+    return words, np.array([len(pairs & set(itertools.pairwise(bag))) / len(pairs) for bag in bags])
+
+
+def _names_beside(wanted: set[str], question: str, text: str) -> bool:
+    """Whether ``text`` introduces a new name right beside words of the question.
+
+    "Amir Khan Muttaqi, the Taliban's foreign minister" answers "Who is the Taliban's foreign
+    minister?"; a name far from the role ("... the Moscow Consultative Format") does not.
+    """
+    for match in _NAME.finditer(text):
+        if set(terms(match.group())) <= set(terms(question)):
+            continue
+        before = text[max(0, match.start() - NAME_WINDOW) : match.start()]
+        after = text[match.end() : match.end() + NAME_WINDOW]
+        if wanted & set(terms(before + " " + after)):
+            return True
+    return False
+
+
+def _with_lead_names(sentence: Sentence) -> str:
+    """The sentence plus the names in its lead: "He said ..." also matches "What did Bortnikov say?"."""
+    return " ".join([sentence.text, *_NAME.findall(sentence.lead)])
 
 
 def _already_said(text: str, said: str) -> bool:
@@ -173,7 +219,15 @@ def _is_heading(text: str) -> bool:
 
 
 def _kind_bonus(question: str, texts: list[str]) -> np.ndarray:
-    """Who/when/how-many questions prefer sentences holding a name, a date, a number."""
+    """Who/when/how-many/why questions prefer sentences holding a name, a date, a number, a reason."""
+    named = _WHO_IS_NAME.match(question)
+    if named:
+        name = re.escape(named.group(1).strip())
+        introduced = re.compile(rf"[A-Z][\w’'-]+\s+{name}\b|\b{name},\s")
+        return np.array([WHO_BONUS if introduced.search(t) else 0.0 for t in texts])
+    if _ASKS_WHO.search(question):
+        wanted = set(terms(question))
+        return np.array([WHO_BONUS if _names_beside(wanted, question, t) else 0.0 for t in texts])
     for asks, holds in _KIND_CUES.values():
         if asks.search(question):
             return np.array([KIND_BONUS if holds.search(t) else 0.0 for t in texts])

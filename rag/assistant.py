@@ -6,10 +6,12 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from rag.answer import ExtractiveAnswerer, Scored
+from rag.answer import ExtractiveAnswerer, Scored, candidates
+from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidQuestion
 from rag.ingest import IngestReport, ingest
-from rag.retrieve import History, contextualize, resolve_person, retrieve
+from rag.lexical import LexicalRetriever
+from rag.retrieve import retrieve
 from rag.settings import Settings
 from rag.store import Store
 
@@ -61,21 +63,37 @@ class Assistant:
             max_sentences=self.settings.max_answer_sentences,
         )
 
+    @cached_property
+    def lexical(self) -> LexicalRetriever:
+        return LexicalRetriever(documents=self.store.all_sentences(), k=self.settings.top_sentences)
+
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
-        return ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
+        report = ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
+        self.__dict__.pop("lexical", None)  # rebuilt from the new index on the next question
+        return report
 
     def ask(self, question: str, history: History = ()) -> Answer:
         question = self._check(question)
-        history = _check_history(history)
-        context = contextualize(question, history)
-        standalone = resolve_person(question, history)
-        retriever = self.store.vectors.as_retriever(search_kwargs={"k": self.settings.top_k})
-        documents = retrieve(retriever, standalone, context)
-        said = " ".join(answer for _, answer in history)
-        chosen = self.answerer.select(standalone, documents, context, said=said)
+        chosen = self.ranked(question, history, select=True)
         if not chosen:
             return Answer(question=question, answer=ABSTENTION, abstained=True)
         return _compose(question, chosen)
+
+    def ranked(self, question: str, history: History = (), select: bool = False) -> list[Scored]:
+        """Every candidate sentence with its scores, best first (or only the chosen ones).
+
+        This is what ``ask`` quotes from; evaluation and debugging read it to see why.
+        """
+        query = Query.build(question, _check_history(history))
+        retrievers = [
+            self.store.vectors.as_retriever(search_kwargs={"k": self.settings.top_k}),
+            self.store.sentence_vectors.as_retriever(search_kwargs={"k": self.settings.top_sentences}),
+            self.lexical,
+        ]
+        documents = retrieve(retrievers, query)
+        if select:
+            return self.answerer.select(query, documents)
+        return self.answerer.score(query, candidates(documents))
 
     def stats(self) -> dict:
         """What is indexed: articles, chunks and the embedding model."""

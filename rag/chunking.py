@@ -17,6 +17,7 @@ import tiktoken
 from langchain_core.documents import Document
 
 from rag.loading import Article
+from rag.sentences import leans_on_previous
 
 
 @lru_cache(maxsize=4)
@@ -60,6 +61,47 @@ def chunk_article(article: Article, *, tokenizer: str, chunk_tokens: int, overla
             )
         )
     return documents
+
+
+def sentence_documents(chunks: list[Document]) -> list[Document]:
+    """One document per sentence of ``chunks`` (first occurrence), for sentence-level search.
+
+    Metadata mirrors the chunk's, with the sentence's own offsets, so a sentence document is
+    simply a one-sentence chunk to every reader.
+    """
+    documents = []
+    seen: set[int] = set()
+    for chunk in chunks:
+        for text, start, end, lead in sentences_with_leads(chunk):
+            if start in seen:
+                continue
+            seen.add(start)
+            metadata = chunk.metadata | {
+                "start": start,
+                "end": end,
+                "spans": json.dumps([[start, end]]),
+                "lead": lead,
+                "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+            }
+            documents.append(Document(page_content=text, metadata=metadata))
+    return documents
+
+
+def sentences_with_leads(document: Document) -> list[tuple[str, int, int, str]]:
+    """Sentences with, for those opening with a pronoun, the sentence before ("lead").
+
+    A one-sentence document carries its lead in its metadata.
+    """
+    sentences = sentences_of(document)
+    if len(sentences) == 1:
+        text, start, end = sentences[0]
+        return [(text, start, end, document.metadata.get("lead", ""))]
+    result = []
+    previous = ""
+    for text, start, end in sentences:
+        result.append((text, start, end, previous if leans_on_previous(text) else ""))
+        previous = text
+    return result
 
 
 def sentences_of(document: Document) -> list[tuple[str, int, int]]:

@@ -12,6 +12,8 @@ import sys
 import typing
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from rag.errors import InvalidInput, RagError
 from rag.settings import Settings
 
@@ -31,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {name: getattr(args, name) for name in Settings.model_fields if getattr(args, name, None) is not None}
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as invalid:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        raise RagError(f"invalid setting: {problems}") from None
 
 
 def _assistant(args: argparse.Namespace):

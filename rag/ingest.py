@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.indexing import index
 from tqdm import tqdm
 
-from rag.chunking import chunk_article
+from rag.chunking import chunk_article, sentence_documents
 from rag.errors import InvalidInput
 from rag.loading import find_files, load_article
 from rag.settings import Settings
@@ -28,6 +28,7 @@ from rag.store import Store
 class IngestReport:
     files: int = 0
     chunks: int = 0
+    sentences: int = 0
     embedded: int = 0
     skipped: int = 0
     removed: int = 0
@@ -36,7 +37,7 @@ class IngestReport:
 
     def summary(self) -> str:
         line = (
-            f"{self.files} files, {self.chunks} chunks: {self.embedded} embedded, "
+            f"{self.files} files, {self.chunks} chunks ({self.sentences} sentences): {self.embedded} embedded, "
             f"{self.skipped} unchanged, {self.removed} removed in {self.seconds:.1f}s"
         )
         return line + (f"; {len(self.errors)} problem(s)" if self.errors else "")
@@ -63,21 +64,29 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
         report.files += 1
     report.chunks = len(documents)
 
+    sentences = sentence_documents(documents)
+    report.sentences = len(sentences)
+
     show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(documents, desc="embedding", unit="chunk", disable=not show or not documents, file=sys.stderr)
-    result = index(
-        bar,
-        store.records,
-        store.vectors,
-        cleanup="incremental",
-        source_id_key="path",
-        key_encoder="sha256",
-        batch_size=max(settings.embed_batch_size, 64),
-    )
-    bar.close()
-    report.embedded = result["num_added"] + result["num_updated"]
-    report.skipped = result["num_skipped"]
-    report.removed = result["num_deleted"] + store.delete_paths(_vanished(paths, store))
+    results = []
+    for (vectors, records), layer in zip(store.layers(), (documents, sentences), strict=True):
+        bar = tqdm(layer, desc=f"indexing {vectors._collection.name}", disable=not show or not layer, file=sys.stderr)
+        results.append(
+            index(
+                bar,
+                records,
+                vectors,
+                cleanup="incremental",
+                source_id_key="path",
+                key_encoder="sha256",
+                batch_size=max(settings.embed_batch_size, 64),
+            )
+        )
+        bar.close()
+    chunks = results[0]
+    report.embedded = chunks["num_added"] + chunks["num_updated"]
+    report.skipped = chunks["num_skipped"]
+    report.removed = chunks["num_deleted"] + store.delete_paths(_vanished(paths, store))
     report.seconds = time.perf_counter() - began
     return report
 

@@ -1,80 +1,25 @@
-"""store → retrieve: a LangChain retriever over Chroma, made aware of the conversation.
-
-A follow-up ("What did he say about Russia?") is searched twice: as asked, and with the previous
-turn appended, so the person or topic it points back to pulls in the right article.
-"""
+"""store → retrieve: LangChain retrievers over Chroma (chunks, sentences) and BM25, fused."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import itertools
 
 from langchain_core.documents import Document
-from langchain_core.vectorstores import VectorStoreRetriever
+from langchain_core.retrievers import BaseRetriever
 
-from rag.text import needs_history
-
-History = Sequence[tuple[str, str]]
-_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
-_PERSONAL = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
-_POSSESSIVE = re.compile(r"\b(his|her)\b(?=\s+\w)", re.IGNORECASE)
-# Capitalised words that name places, bodies and titles, not people.
-_NOT_PEOPLE = frozenset(
-    """Taliban Afghanistan Afghan Afghans US UN USA America American United States Nations Security
-    Council Associated Press Moscow Format Conference Consultative Ministry Foreign Affairs Embassy
-    Islamic State Emirate Radio Television Russia Russian Pakistan Iran Iranian Kabul Doha Qatar ISIS
-    ISIS-K ISIL ISKP Daesh Khorasan Province Chargé Charge d'Affaires The A An In On At According Deputy
-    Minister President General Spokesman Spokesperson Special Representative Prime Norway Norwegian
-    Washington CIS RIA Novosti Department Under-Secretary-General Counter-Terrorism China India Tajik""".split()  # noqa: SIM905
-)  # fmt: skip
-MAX_NAMES = 8
+from rag.conversation import Query
 
 
-def contextualize(question: str, history: History) -> str:
-    """The question plus the last turn when it needs one; otherwise the question unchanged.
+def retrieve(retrievers: list[BaseRetriever], query: Query) -> list[Document]:
+    """Documents from every retriever for the question and, if different, for its contextual form.
 
-    From the last turn it keeps the question and the names in the answer (who "he" may be), not
-    the whole answer, so the follow-up is not pulled back to the sentences already quoted.
+    Results are interleaved rank by rank (best first) with repeats removed.
     """
-    if not history or not needs_history(question):
-        return question
-    previous_question, previous_answer = history[-1]
-    names = list(dict.fromkeys(_NAME.findall(previous_answer)))[:MAX_NAMES]
-    return " ".join([resolve_person(question, history), previous_question, *names])
-
-
-def resolve_person(question: str, history: History) -> str:
-    """Replace "he"/"she" with the person the last turn was about, when one is named.
-
-    >>> resolve_person("What did he say?", [("Who is the spokesman?", "Spokesman Suhail Shaheen said ...")])
-    'What did Suhail Shaheen say?'
-    """
-    if not history or not _PERSONAL.search(question):
-        return question
-    previous_question, previous_answer = history[-1]
-    # "Who is ...?" is answered by a name; otherwise the person asked about is the topic.
-    asks_who = previous_question.lstrip().lower().startswith("who")
-    ordered = (previous_answer, previous_question) if asks_who else (previous_question, previous_answer)
-    person = _first_person(ordered[0]) or _first_person(ordered[1])
-    if person is None:
-        return question
-    question = _POSSESSIVE.sub(f"{person}'s", question)
-    return _PERSONAL.sub(person, question)
-
-
-def _first_person(text: str) -> str | None:
-    for candidate in _NAME.findall(text):
-        words = [w for w in candidate.split() if w not in _NOT_PEOPLE and not w.endswith(("’s", "'s"))]
-        if len(words) >= 2 and candidate.find(words[0]) >= 0:
-            return " ".join(words)
-    return None
-
-
-def retrieve(retriever: VectorStoreRetriever, question: str, context: str) -> list[Document]:
-    """Chunks for the question and, if different, for its contextual form, best first, no repeats."""
-    queries = [question] if context == question else [context, question]
+    queries = list(dict.fromkeys([query.context, query.standalone]))
+    runs = [results for retriever in retrievers for results in retriever.batch(queries)]
     ranked: dict[str, Document] = {}
-    for results in zip(*retriever.batch(queries), strict=False):
-        for document in results:
-            ranked.setdefault(document.id or document.page_content, document)
+    for rank in itertools.zip_longest(*runs):
+        for document in rank:
+            if document is not None:
+                ranked.setdefault(document.id or document.page_content, document)
     return list(ranked.values())

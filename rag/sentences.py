@@ -40,7 +40,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
 def _is_abbreviation(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return False
-    word = re.search(r"([\w.]+)$", text[:dot])
+    word = re.search(r"([\w.-]+)$", text[:dot])  # "ISIS-K." ends a sentence, "K." alone is an initial
     if word is None:
         return False
     token = word.group(1).lower()
@@ -53,3 +53,11 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+_PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|it|his|her|their|its|this|these|those)\b", re.IGNORECASE)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Whether the sentence opens with a pronoun ("He also said ...") and needs the one before."""
+    return bool(_PRONOUN_START.match(sentence))

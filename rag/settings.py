@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     # Retrieval and answering.
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved per question.")
+    top_sentences: int = Field(
+        8, ge=0, le=100, description="Single sentences retrieved per question, beside the chunks."
+    )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="At most this many quoted sentences per answer.")
     min_relevance: float = Field(
         0.42, ge=0.0, le=1.0, description="Below this score for the best sentence the assistant abstains."

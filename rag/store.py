@@ -38,20 +38,36 @@ class Store:
 
     @cached_property
     def vectors(self) -> Chroma:
+        """Chunks: what the retriever returns and the answer cites."""
+        return self._chroma(self.settings.collection)
+
+    @cached_property
+    def sentence_vectors(self) -> Chroma:
+        """Single sentences: finds a fact that a chunk's averaged embedding blurs."""
+        return self._chroma(f"{self.settings.collection}-sentences")
+
+    @cached_property
+    def records(self) -> SQLRecordManager:
+        return self._records(self.settings.collection)
+
+    @cached_property
+    def sentence_records(self) -> SQLRecordManager:
+        return self._records(f"{self.settings.collection}-sentences")
+
+    def layers(self) -> list[tuple[Chroma, SQLRecordManager]]:
+        return [(self.vectors, self.records), (self.sentence_vectors, self.sentence_records)]
+
+    def _chroma(self, name: str) -> Chroma:
         return Chroma(
             client=self.client,
-            collection_name=self.settings.collection,
+            collection_name=name,
             embedding_function=self.embeddings,
             collection_metadata={"hnsw:space": "cosine"},
         )
 
-    @cached_property
-    def records(self) -> SQLRecordManager:
+    def _records(self, name: str) -> SQLRecordManager:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        manager = SQLRecordManager(
-            namespace=f"chroma/{self.settings.collection}",
-            db_url=f"sqlite:///{self.settings.record_db}",
-        )
+        manager = SQLRecordManager(namespace=f"chroma/{name}", db_url=f"sqlite:///{self.settings.record_db}")
         manager.create_schema()
         return manager
 
@@ -67,6 +83,14 @@ class Store:
         metadatas = self.vectors.get(include=["metadatas"])["metadatas"]
         return Counter(m["path"] for m in metadatas)
 
+    def all_sentences(self) -> list[Document]:
+        """Every indexed sentence, for the lexical retriever."""
+        found = self.sentence_vectors.get(include=["documents", "metadatas"])
+        return [
+            Document(page_content=text, metadata=meta, id=id_)
+            for id_, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
+        ]
+
     def chunks_of(self, source: str) -> list[Document]:
         """All chunks of one article (by file name), in reading order."""
         found = self.vectors.get(where={"source": source}, include=["documents", "metadatas"])
@@ -77,11 +101,12 @@ class Store:
         return sorted(documents, key=lambda d: (d.metadata["path"], d.metadata["chunk"]))
 
     def delete_paths(self, paths: list[str]) -> int:
-        """Remove every chunk of these files from the vectors and the record manager."""
-        if not paths:
-            return 0
-        ids = self.vectors.get(where={"path": {"$in": paths}}, include=[])["ids"]
-        if ids:
-            self.vectors.delete(ids=ids)
-            self.records.delete_keys(ids)
-        return len(ids)
+        """Remove these files from every layer and its record manager; return the chunks removed."""
+        removed = []
+        for vectors, records in self.layers() if paths else []:
+            ids = vectors.get(where={"path": {"$in": paths}}, include=[])["ids"]
+            if ids:
+                vectors.delete(ids=ids)
+                records.delete_keys(ids)
+            removed.append(len(ids))
+        return removed[0] if removed else 0

@@ -45,7 +45,15 @@ def terms(text: str) -> list[str]:
 
 def _stem(word: str) -> str:
     """Crude suffix stripping, enough to match "meeting" with "meet" and "claims" with "claim"."""
-    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    for suffix, replacement in (
+        ("ies", "y"),
+        ("ions", ""),
+        ("ion", ""),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
         if word.endswith(suffix) and len(word) > len(suffix) + 3 and not word.endswith("ss"):
             return word[: -len(suffix)] + replacement
     return word

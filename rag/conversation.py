@@ -1,0 +1,93 @@
+"""Follow-up questions: what the conversation so far adds to the question just asked.
+
+"What did he say about Russia?" after a question about the Taliban's foreign minister becomes
+"What did Amir Khan Muttaqi say about Russia?" for searching, while the user's own words still
+decide which sentence answers it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.text import needs_history
+
+History = Sequence[tuple[str, str]]
+_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
+_PERSONAL = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\b(his|her)\b(?=\s+\w)", re.IGNORECASE)
+# Capitalised words that name places, bodies and titles, not people.
+_NOT_PEOPLE = frozenset(
+    """Taliban Afghanistan Afghan Afghans US UN USA America American United States Nations Security
+    Council Associated Press Moscow Format Conference Consultative Ministry Foreign Affairs Embassy
+    Islamic State Emirate Radio Television Russia Russian Pakistan Iran Iranian Kabul Doha Qatar ISIS
+    ISIS-K ISIL ISKP Daesh Khorasan Province Chargé Charge d'Affaires The A An In On At According Deputy
+    Minister President General Spokesman Spokesperson Special Representative Prime Norway Norwegian
+    Washington CIS RIA Novosti Department Under-Secretary-General Counter-Terrorism China India Tajik""".split()  # noqa: SIM905
+)  # fmt: skip
+_WHO_IS = re.compile(r"^\s*who (?:is|was|are|were) (.+?)\s*\??\s*$", re.IGNORECASE)
+MAX_NAMES = 8
+
+
+def contextualize(question: str, history: History) -> str:
+    """The question plus the last turn when it needs one; otherwise the question unchanged.
+
+    From the last turn it keeps the question and the names in the answer (who "he" may be), not
+    the whole answer, so the follow-up is not pulled back to the sentences already quoted.
+    """
+    if not history or not needs_history(question):
+        return question
+    previous_question, previous_answer = history[-1]
+    names = list(dict.fromkeys(_NAME.findall(previous_answer)))[:MAX_NAMES]
+    return " ".join([resolve_person(question, history), previous_question, *names])
+
+
+def resolve_person(question: str, history: History) -> str:
+    """Replace "he"/"she" with the person the last turn was about, when one is named.
+
+    >>> resolve_person("What did he say?", [("Who is the spokesman?", "Spokesman Suhail Shaheen said ...")])
+    'What did Suhail Shaheen say?'
+    """
+    if not history or not _PERSONAL.search(question):
+        return question
+    previous_question, previous_answer = history[-1]
+    # "Who is ...?" is answered by a name; otherwise the person asked about is the topic.
+    asks_who = previous_question.lstrip().lower().startswith("who")
+    ordered = (previous_answer, previous_question) if asks_who else (previous_question, previous_answer)
+    person = _first_person(ordered[0]) or _first_person(ordered[1])
+    if person is None:
+        return question
+    question = _POSSESSIVE.sub(f"{person}'s", question)
+    role = _WHO_IS.match(previous_question) if asks_who else None
+    if role and _first_person(role.group(1)) is None:
+        # Articles often say "the Taliban's foreign minister said" rather than the name again.
+        return _PERSONAL.sub(f"{person}, {role.group(1)},", question)
+    return _PERSONAL.sub(person, question)
+
+
+def _first_person(text: str) -> str | None:
+    for candidate in _NAME.findall(text):
+        words = [w for w in candidate.split() if w not in _NOT_PEOPLE and not w.endswith(("’s", "'s"))]
+        if len(words) >= 2 and candidate.find(words[0]) >= 0:
+            return " ".join(words)
+    return None
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question in its conversation."""
+
+    asked: str  # the user's own words: they decide wording matches
+    standalone: str  # "he" replaced by the person meant: searched and matched by meaning
+    context: str  # standalone plus the last turn's question and names: searched too
+    said: str  # the earlier answers, which a follow-up should not repeat
+
+    @classmethod
+    def build(cls, question: str, history: History = ()) -> Query:
+        return cls(
+            asked=question,
+            standalone=resolve_person(question, history),
+            context=contextualize(question, history),
+            said=" ".join(answer for _, answer in history),
+        )

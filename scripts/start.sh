@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job: install, ingest seeds/ (a no-op when nothing changed), then start chatting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export HF_HUB_OFFLINE=1
+.venv/bin/rag ingest
+exec .venv/bin/rag chat "$@"

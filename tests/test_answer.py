@@ -1,0 +1,114 @@
+"""Answers quote the articles, cite the right file, abstain when they cannot, and follow a conversation."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rag import Answer, InvalidQuestion
+from tests.conftest import SEEDS
+
+HOLDOUT = [json.loads(line) for line in (Path(__file__).parent / "data" / "holdout_questions.jsonl").open()]
+
+
+def test_norway_question_names_the_diplomat_and_cites_the_article(seeded):
+    answer = seeded.ask("Who is Norway's chargé d'affaires in Afghanistan?")
+    assert not answer.abstained
+    assert "Paul Klouman Bekken" in answer.answer
+    assert answer.citations[0].source == "000_9e119cf1d9bedd41.txt"
+
+
+def test_pakistan_envoy_is_munir_akram(seeded):
+    answer = seeded.ask("Who is Pakistan's envoy to the UN?")
+    assert "Munir Akram" in answer.answer
+    assert answer.citations[0].source == "002_663675794b460625.txt"
+
+
+@pytest.mark.parametrize("item", HOLDOUT, ids=[item["id"] for item in HOLDOUT])
+def test_questions_across_all_articles_cite_the_right_file(seeded, item):
+    answer = seeded.ask(item["question"])
+    assert not answer.abstained
+    assert {c.source for c in answer.citations} & set(item["sources"])
+    assert any(s.lower() in answer.answer.lower() for s in item["answer_contains"])
+
+
+def test_holdout_covers_every_seed_article():
+    covered = {source for item in HOLDOUT for source in item["sources"]}
+    assert covered == {p.name for p in SEEDS.glob("*.txt")}
+
+
+@pytest.mark.parametrize("item", HOLDOUT[:6], ids=[item["id"] for item in HOLDOUT[:6]])
+def test_every_quote_is_verbatim_text_of_its_source_file(seeded, item):
+    answer = seeded.ask(item["question"])
+    for citation in answer.citations:
+        text = (SEEDS / citation.source).read_text(encoding="utf-8")
+        assert citation.quote in text
+        assert text[citation.start : citation.end] == citation.quote
+        assert citation.title == text.strip().splitlines()[0].strip()
+
+
+def test_every_answer_sentence_carries_a_marker_of_a_returned_citation(seeded):
+    answer = seeded.ask("What did Sergey Lavrov say about the United States?")
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert markers == [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    stripped = re.sub(r"\s*\[\d+\]", "", answer.answer)
+    assert stripped == " ".join(c.quote for c in answer.citations)  # no invented words
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2022 FIFA World Cup?",
+        "What is a good recipe for banana bread?",
+        "How tall is the Eiffel Tower?",
+        "Which team won the NBA championship last year?",
+        "What is the Taliban's annual defence budget?",
+    ],
+)
+def test_questions_the_articles_do_not_answer_abstain(seeded, question):
+    answer = seeded.ask(question)
+    assert answer.abstained
+    assert answer.citations == []
+    assert "articles don't" in answer.answer
+
+
+def test_follow_up_resolves_the_person_from_the_conversation(seeded):
+    first = seeded.ask("Who is the Taliban's foreign minister?")
+    assert "Muttaqi" in first.answer
+    follow_up = seeded.ask("What did he say about Russia?", history=[(first.question, first.answer)])
+    assert follow_up.citations[0].source == "004_b3f3967d74f2fce2.txt"
+    assert "Russia" in follow_up.answer
+
+
+def test_follow_up_about_the_norwegian_diplomat_stays_with_his_article(seeded):
+    first = seeded.ask("Who is Norway's chargé d'affaires in Afghanistan?")
+    follow_up = seeded.ask("What did he say about ISIS?", history=[(first.question, first.answer)])
+    assert follow_up.citations[0].source == "000_9e119cf1d9bedd41.txt"
+
+
+def test_to_dict_is_the_json_contract(seeded):
+    data = seeded.ask("How many people need humanitarian assistance in Afghanistan?").to_dict()
+    assert set(data) >= {"answer", "citations", "abstained"}
+    assert set(data["citations"][0]) >= {"n", "source", "title", "quote"}
+    assert "23 million" in data["answer"]
+    json.dumps(data)  # serialisable as is
+    assert isinstance(Answer(question="q", answer="a"), Answer)
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 100_000])
+def test_unusable_questions_get_a_clear_error(seeded, question):
+    with pytest.raises(InvalidQuestion):
+        seeded.ask(question)
+
+
+def test_malformed_history_is_refused(seeded):
+    with pytest.raises(InvalidQuestion, match="history"):
+        seeded.ask("What did he say?", history=[("only one element",)])
+
+
+def test_asking_before_anything_was_ingested_says_so(assistant):
+    from rag import EmptyIndex
+
+    with pytest.raises(EmptyIndex, match="rag ingest"):
+        assistant.ask("Who is Pakistan's envoy to the UN?")

@@ -1,0 +1,84 @@
+"""Ingesting keeps the index in line with the files: no-op re-runs, replacements, removals."""
+
+from rag.settings import Settings
+from tests.conftest import write
+
+ARTICLE = (
+    "Harbour Reopens After Storm\n\n"
+    "The city harbour reopened on Monday after a week of repairs. "
+    "Officials said the storm damaged three piers.\n"
+    "Fishing boats returned to the water by noon.\n"
+)
+
+
+def sources(assistant):
+    return {d for d in (m["source"] for m in assistant.store.vectors.get(include=["metadatas"])["metadatas"])}
+
+
+def test_reingesting_unchanged_files_is_a_no_op(assistant, corpus):
+    write(corpus, "harbour.txt", ARTICLE)
+    first = assistant.ingest(progress=False)
+    again = assistant.ingest(progress=False)
+    assert first.embedded == first.chunks > 0
+    assert again.embedded == 0 and again.skipped == first.chunks and again.removed == 0
+    assert assistant.store.count() == first.chunks
+
+
+def test_a_changed_file_replaces_its_old_chunks(assistant, corpus):
+    path = write(corpus, "harbour.txt", ARTICLE)
+    assistant.ingest(progress=False)
+    path.write_text(ARTICLE.replace("three piers", "five piers"), encoding="utf-8")
+    report = assistant.ingest(progress=False)
+    assert report.embedded >= 1 and report.removed >= 1
+    texts = assistant.store.vectors.get(include=["documents"])["documents"]
+    assert any("five piers" in t for t in texts) and not any("three piers" in t for t in texts)
+
+
+def test_a_file_removed_from_the_corpus_leaves_the_index(assistant, corpus):
+    write(corpus, "harbour.txt", ARTICLE)
+    gone = write(corpus, "gone.txt", "Short Story\n\nA short article that will be deleted soon.\n")
+    assistant.ingest(progress=False)
+    assert sources(assistant) == {"harbour.txt", "gone.txt"}
+    gone.unlink()
+    report = assistant.ingest(progress=False)
+    assert report.removed >= 1
+    assert sources(assistant) == {"harbour.txt"}
+
+
+def test_bad_files_are_reported_and_the_rest_is_ingested(assistant, corpus):
+    write(corpus, "harbour.txt", ARTICLE)
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    report = assistant.ingest([corpus, corpus / "missing.txt"], progress=False)
+    assert report.files == 1 and sources(assistant) == {"harbour.txt"}
+    joined = "\n".join(report.errors)
+    for name in ("empty.txt", "binary.txt", "latin1.txt", "missing.txt"):
+        assert name in joined
+
+
+def test_a_file_that_turns_unreadable_keeps_its_indexed_chunks(assistant, corpus):
+    path = write(corpus, "harbour.txt", ARTICLE)
+    assistant.ingest(progress=False)
+    before = assistant.store.count()
+    path.write_bytes(b"\xff\xfe broken now")
+    report = assistant.ingest(progress=False)
+    assert any("harbour.txt" in e for e in report.errors)
+    assert assistant.store.count() == before  # no data lost because of a bad file
+
+
+def test_index_persists_across_processes(tmp_path, corpus):
+    from rag import Assistant
+
+    write(corpus, "harbour.txt", ARTICLE)
+    settings = Settings(data_dir=tmp_path / "data", corpus=[corpus])
+    Assistant(settings).ingest(progress=False)
+    reopened = Assistant(settings)
+    assert reopened.stats()["articles"] == 1
+    assert reopened.ask("When did the harbour reopen?").citations[0].source == "harbour.txt"
+
+
+def test_summary_line_counts_everything(assistant, corpus):
+    write(corpus, "harbour.txt", ARTICLE)
+    summary = assistant.ingest(progress=False).summary()
+    assert summary.startswith("1 files, ") and "embedded" in summary and "unchanged" in summary and "s" in summary
