@@ -37,6 +37,9 @@ def load_embeddings(name: str, batch_size: int = 32) -> Embeddings:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from langchain_huggingface import HuggingFaceEmbeddings  # imports torch: keep it lazy
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
     return HuggingFaceEmbeddings(
         model_name=str(model_path(name)),

@@ -9,5 +9,11 @@ command -v "$python" >/dev/null || python=python3
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extra:+[$extra]}"
+log=.venv/install.log
+echo "Installing into .venv/ (log: $log) ..."
+if ! { .venv/bin/python -m pip install --disable-pip-version-check "torch==2.13.0" &&
+       .venv/bin/python -m pip install --disable-pip-version-check -e ".${extra:+[$extra]}"; } >"$log" 2>&1; then
+  tail -n 40 "$log"
+  echo "install failed; full log in $log" >&2
+  exit 1
+fi
