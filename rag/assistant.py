@@ -8,9 +8,10 @@ from pathlib import Path
 
 from rag.answer import ExtractiveAnswerer, Scored, candidates
 from rag.conversation import History, Query
-from rag.errors import EmptyIndex, InvalidQuestion
+from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion
 from rag.ingest import IngestReport, ingest
 from rag.lexical import LexicalRetriever
+from rag.loading import Article, load_article
 from rag.retrieve import retrieve
 from rag.settings import Settings
 from rag.store import Store
@@ -99,6 +100,20 @@ class Assistant:
         """What is indexed: articles, chunks and the embedding model."""
         per_path = self.store.chunks_per_path()
         return {"articles": len(per_path), "chunks": sum(per_path.values()), "model": self.settings.embedding_model}
+
+    def passage(self, source: str, chunk: int) -> str:
+        """The indexed chunk a citation comes from: the quote's surrounding text."""
+        found = self.store.vectors.get(where={"$and": [{"source": source}, {"chunk": chunk}]}, include=["documents"])
+        if not found["documents"]:
+            raise InvalidInput(f"{source}: no chunk {chunk} in the index")
+        return found["documents"][0]
+
+    def article(self, source: str) -> Article:
+        """The whole article behind a cited file name, read from the file that was ingested."""
+        found = self.store.vectors.get(where={"source": source}, limit=1, include=["metadatas"])
+        if not found["metadatas"]:
+            raise InvalidInput(f"{source}: not an indexed article")
+        return load_article(Path(found["metadatas"][0]["path"]), self.settings.max_file_bytes)
 
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import types
 import typing
 from pathlib import Path
 
@@ -89,6 +90,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
         history.append((question, answer.answer))
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.server import serve  # gradio and uvicorn load only for this command
+
+    serve(_settings(args))
+    return EXIT_OK
+
+
 def render(answer) -> str:
     """The answer for a terminal: text with [n] markers, then the cited passages."""
     if answer.abstained:
@@ -121,6 +129,13 @@ def _settings_flags() -> argparse.ArgumentParser:
     for name, field in Settings.model_fields.items():
         flag = "--" + name.replace("_", "-")
         annotation = field.annotation
+        if annotation is bool:
+            group.add_argument(
+                flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=field.description
+            )
+            continue
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # "str | None"
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
         if typing.get_origin(annotation) is list:
             (item,) = typing.get_args(annotation)
             group.add_argument(flag, dest=name, type=item, nargs="+", metavar=name.upper(), help=field.description)
@@ -146,6 +161,9 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", parents=flags, help="conversation in the terminal")
     chat.set_defaults(handler=cmd_chat)
+
+    serve = commands.add_parser("serve", parents=flags, help="chat page and JSON API in one web server")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

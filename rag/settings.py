@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear message.")
 
+    # The web server (`rag serve`): chat page and JSON API on one port.
+    host: str = Field("127.0.0.1", description="Address to bind; anything but loopback needs --auth or --insecure.")
+    port: int = Field(7860, ge=0, le=65535, description="Port to bind.")
+    auth: str | None = Field(None, description="user:password; turns on login for the page and the API.")
+    insecure: bool = Field(False, description="Allow a non-loopback address without --auth.")
+    max_body_bytes: int = Field(256_000, ge=1024, description="Larger /api/ask request bodies are refused (413).")
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

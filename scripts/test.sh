@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite, offline: lint, unit and end-to-end tests, and the evaluation gate.
+# The whole test suite, offline: lint, unit, API and browser tests, and the evaluation gate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+if ! command -v chromium >/dev/null; then  # the browser tests drive Debian's Chromium
+  echo "Installing Debian's chromium for the browser tests ..."
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

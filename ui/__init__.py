@@ -1,0 +1,1 @@
+"""The web front: a Gradio chat page and a JSON API, served together by ``rag serve``."""

@@ -1,0 +1,86 @@
+"""HTML for the chat page. Article text and questions are data: every piece is escaped here."""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote as url_quote
+
+from rag.assistant import Answer, Citation
+
+NOT_COVERED = "The articles don't cover this."
+CONTEXT_CHARS = 240  # of the surrounding passage shown on each side of a quote
+
+
+def chat_text(answer: Answer, upto: int | None = None) -> str:
+    """The answer as shown in the chat (plain text, the page never renders it as HTML).
+
+    ``upto`` keeps only the first sentences, for streaming.
+    """
+    if answer.abstained:
+        return f"ⓘ {NOT_COVERED} {answer.answer}"
+    return " ".join(f"{c.quote} [{c.n}]" for c in answer.citations[:upto])
+
+
+def sources_html(answer: Answer | None, passages: dict[int, str] | None = None) -> str:
+    """The sources panel: for each citation its title, file, and the quote marked in its passage."""
+    if answer is None:
+        return '<div class="sources-empty">Sources of the answer appear here.</div>'
+    if answer.abstained:
+        return (
+            f'<div class="sources-none" data-testid="abstained"><strong>{escape(NOT_COVERED)}</strong> '
+            "No passage answers this question, so nothing is cited.</div>"
+        )
+    passages = passages or {}
+    return "".join(_citation_html(c, passages.get(c.n, c.quote)) for c in answer.citations)
+
+
+def _citation_html(citation: Citation, passage: str) -> str:
+    link = f"/api/articles/{url_quote(citation.source)}?start={citation.start}&end={citation.end}#quote"
+    return (
+        f'<div class="source" id="source-{citation.n}" data-source="{escape(citation.source)}">'
+        f'<div class="source-head"><span class="marker">[{citation.n}]</span> '
+        f"<strong>{escape(citation.title)}</strong></div>"
+        f'<div class="source-file"><code>{escape(citation.source)}</code> · '
+        f'<a href="{escape(link)}" target="_blank" rel="noopener">open the whole article</a></div>'
+        f'<blockquote class="passage">{highlight(passage, citation.quote)}</blockquote>'
+        "</div>"
+    )
+
+
+def highlight(passage: str, quote: str, context: int = CONTEXT_CHARS) -> str:
+    """``quote`` marked inside up to ``context`` characters of ``passage`` on each side, escaped."""
+    at = passage.find(quote)
+    if at < 0:
+        return f"<mark>{escape(quote)}</mark>"
+    before, after = passage[:at], passage[at + len(quote) :]
+    if len(before) > context:
+        before = "… " + before[-context:].split(" ", 1)[-1]
+    if len(after) > context:
+        after = after[:context].rsplit(" ", 1)[0] + " …"
+    return f"{_lines(before)}<mark>{escape(quote)}</mark>{_lines(after)}"
+
+
+def _lines(text: str) -> str:
+    return escape(text).replace("\n", "<br>")
+
+
+def index_note(stats: dict) -> str:
+    return (
+        f"Indexed: **{stats['articles']} articles**, {stats['chunks']} chunks · "
+        f"embedding model `{stats['model']}` · answers quote the articles verbatim."
+    )
+
+
+def article_page(title: str, source: str, text: str, start: int | None, end: int | None) -> str:
+    """A standalone page with the whole article, the cited passage marked and scrolled to."""
+    if start is not None and end is not None and 0 <= start < end <= len(text):
+        body = f'{_lines(text[:start])}<mark id="quote">{_lines(text[start:end])}</mark>{_lines(text[end:])}'
+    else:
+        body = _lines(text)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title>"
+        "<style>body{font:16px/1.6 system-ui,sans-serif;max-width:46em;margin:2em auto;padding:0 1em}"
+        "mark{background:#ffe58a;padding:.1em 0}code{color:#555}</style></head><body>"
+        f"<p><code>{escape(source)}</code></p><article>{body}</article></body></html>"
+    )

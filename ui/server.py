@@ -1,0 +1,96 @@
+"""One web server for the chat page and the JSON API (``rag serve``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import secrets
+import sys
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from rag import Assistant, RagError, Settings
+from ui import api, chat
+
+OPEN_PATHS = ("/api/health",)  # monitoring needs no login
+
+
+def create_app(assistant: Assistant) -> FastAPI:
+    """The API routes first (Gradio, mounted at "/", would shadow anything added later)."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(api.router(assistant))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
+
+    if assistant.settings.auth:
+        _require_login(app, assistant.settings.auth)
+    demo = chat.build(assistant)
+    demo.queue(default_concurrency_limit=8, max_size=256)
+    return gr.mount_gradio_app(app, demo, path="/", css=chat.CSS)
+
+
+def _require_login(app: FastAPI, credentials: str) -> None:
+    """HTTP Basic on the page, its Gradio API and the JSON API: one login for browser and clients."""
+    user, _, password = credentials.partition(":")
+    expected = (user.encode(), password.encode())
+
+    @app.middleware("http")
+    async def basic_auth(request: Request, call_next):
+        if request.url.path in OPEN_PATHS or _authorised(request.headers.get("authorization", ""), expected):
+            return await call_next(request)
+        return JSONResponse(
+            {"error": "login required"}, status_code=401, headers={"WWW-Authenticate": 'Basic realm="news-qa"'}
+        )
+
+
+def _authorised(header: str, expected: tuple[bytes, bytes]) -> bool:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).partition(b":")
+    except (binascii.Error, ValueError):
+        return False
+    return secrets.compare_digest(user, expected[0]) & secrets.compare_digest(password, expected[1])
+
+
+def check_binding(settings: Settings) -> None:
+    """Refuse to expose the assistant beyond this machine without a login, unless told to."""
+    if settings.auth is not None and (":" not in settings.auth or not settings.auth.split(":", 1)[0]):
+        raise RagError("--auth must look like user:password")
+    if _is_loopback(settings.host) or settings.auth or settings.insecure:
+        return
+    raise RagError(
+        f"refusing to serve on {settings.host} without a login: add --auth user:password, "
+        "or --insecure to serve it open to the network"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings) -> None:
+    check_binding(settings)
+    assistant = Assistant(settings)
+    if assistant.store.count() == 0:
+        print("warning: nothing is indexed yet; run `rag ingest` first", file=sys.stderr)
+    assistant.store.embeddings  # noqa: B018 - load the model before the first visitor waits for it
+    app = create_app(assistant)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(
+        f"Chat page: http://{shown}:{settings.port}/   JSON API: POST http://{shown}:{settings.port}/api/ask",
+        flush=True,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
