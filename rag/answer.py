@@ -36,6 +36,10 @@ _KIND_CUES = {
         re.compile(r"^\s*when\b|\bwhat (date|day|year|month)\b", re.I),
         re.compile(rf"\b(\d{{4}}|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I),
     ),
+    "place": (
+        re.compile(r"^\s*where\b|\bwhich (city|country|place|province|venue)\b|\bin what (city|country)\b", re.I),
+        re.compile(rf"\b(in|at|to) (?!(?i:{_MONTHS})\b)(?i:the )?[A-Z][\w’'-]+"),
+    ),
     "reason": (
         re.compile(r"^\s*why\b|\bwhat (is|was) the reason\b", re.I),
         re.compile(r"\b(because|due to|requires?|since|in order to|so that|reason|as a result)\b", re.I),

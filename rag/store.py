@@ -1,4 +1,4 @@
-"""The persistent Chroma collection plus the record manager that makes re-ingesting a no-op."""
+"""The persistent Chroma collections (chunks and sentences) and the record managers that make re-ingesting a no-op."""
 
 from __future__ import annotations
 
@@ -90,15 +90,6 @@ class Store:
             Document(page_content=text, metadata=meta, id=id_)
             for id_, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
         ]
-
-    def chunks_of(self, source: str) -> list[Document]:
-        """All chunks of one article (by file name), in reading order."""
-        found = self.vectors.get(where={"source": source}, include=["documents", "metadatas"])
-        documents = [
-            Document(page_content=text, metadata=meta, id=id_)
-            for id_, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
-        ]
-        return sorted(documents, key=lambda d: (d.metadata["path"], d.metadata["chunk"]))
 
     def delete_paths(self, paths: list[str]) -> int:
         """Remove these files from every layer and its record manager; return the chunks removed."""

@@ -112,3 +112,17 @@ def test_asking_before_anything_was_ingested_says_so(assistant):
 
     with pytest.raises(EmptyIndex, match="rag ingest"):
         assistant.ask("Who is Pakistan's envoy to the UN?")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Where are the US-Taliban talks being held?", "Doha"),  # "where" prefers a place
+        ("Who is Zamir Kabulov?", "special representative"),  # "who is <name>" prefers the introduction
+        ("When did the 6th Moscow Format meeting begin?", "October 4"),  # "when" prefers a date
+        ("How many people need humanitarian assistance in Afghanistan?", "23 million"),  # a number
+        ("Why is removing the Taliban from Russia's terrorist list slow?", "changes in"),  # a reason
+    ],
+)
+def test_the_kind_of_question_steers_which_sentence_answers(seeded, question, expected):
+    assert expected in seeded.ask(question).answer
