@@ -45,10 +45,14 @@ _KIND_CUES = {
         re.compile(r"\b(because|due to|requires?|since|in order to|so that|reason|as a result)\b", re.I),
     ),
 }
-_ASKS_WHO = re.compile(r"^\s*(who|which (person|official|minister|leader|diplomat|spokes\w+))\b", re.I)
+_ASKS_WHO = re.compile(
+    r"^\s*(who|(which|what) ([\w’'-]+ ){0,2}(person|official|minister|leader|diplomat|envoy|ambassador|"
+    r"spokes\w+|commander|analyst|president|representative|general))\b",
+    re.I,
+)
 _NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|bin|ur|al|van|von|de))*\s+[A-Z][\w’'-]+")
 _WHO_IS_NAME = re.compile(r"^\s*(?i:who) (?:is|was|'s) ((?:[A-Z][\w’'-]+\s*)+)\??\s*$")
-NAME_WINDOW = 40  # characters between a name and the role it is introduced with
+NAME_WINDOW = 15  # characters between a name and the role it is introduced with
 HEADING_PENALTY = 0.1  # a headline, byline or question is rarely an answer
 REPEAT_PENALTY = 0.2  # a sentence an earlier answer already quoted
 TOPIC_BONUS = 0.1  # a follow-up stays with the article the conversation was about

@@ -39,8 +39,20 @@ def terms(text: str) -> list[str]:
         word = word.strip("'-").removesuffix("'s")
         if len(word) < 2 or word in STOP_WORDS:
             continue
-        result.append(_stem(word))
+        word = _SAME.get(word, word)
+        result.append(_SAME.get(_stem(word), _stem(word)))
     return result
+
+
+# Words news writers use interchangeably: matched as one (embeddings catch the rest by meaning).
+_SAME = {
+    "norwegian": "norway", "russian": "russia", "pakistani": "pakistan", "iranian": "iran",
+    "afghan": "afghanistan", "american": "america", "chinese": "china", "indian": "india",
+    "iraqi": "iraq", "syrian": "syria", "qatari": "qatar", "tajik": "tajikistan",
+    "ambassador": "envoy", "diplomat": "envoy", "emissary": "envoy", "d'affair": "envoy",
+    "spokesperson": "spokesman", "spokeswoman": "spokesman",
+    "daesh": "isis", "isil": "isis",
+}  # fmt: skip
 
 
 def _stem(word: str) -> str:
