@@ -1,9 +1,10 @@
 """retrieve → answer: compose an extractive answer from the sentences of the retrieved chunks.
 
 No language model is needed and no word is invented: each candidate sentence is scored by meaning
-(cosine between sentence and question embeddings) and by wording (the share of the question's
-content words it contains, weighted by rarity), and the best few are quoted verbatim. When even the
-best sentence scores below ``min_relevance`` the answerer abstains instead of quoting noise.
+(cosine between sentence and question embeddings), by wording (the question's content words and
+word pairs it contains, rare words counting more) and by what kind of answer the question wants
+(``rag.kinds``), and the best few are quoted verbatim. When even the best sentence scores below
+``min_relevance`` the answerer abstains instead of quoting noise.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunking import sentences_with_leads
 from rag.conversation import Query
-from rag.text import terms
+from rag.kinds import kind_bonus
+from rag.text import FULL_NAME, terms
 
 MEANING_WEIGHT = 0.6  # the rest is wording overlap
 IMPLIED_WEIGHT = 0.3  # for words the conversation filled in ("he" -> "Suhail Shaheen")
@@ -29,36 +31,10 @@ MIN_WORDS = 4  # shorter lines are page furniture ("In Love", "0 Comments")
 MARGIN = 0.1  # further sentences must score this close to the best one
 MARGIN_ELSEWHERE = 0.05  # ... and closer still when they come from another article
 NEAR_DUPLICATE = 0.9  # cosine above which a second sentence repeats the first
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_KIND_CUES = {
-    "number": (re.compile(r"^\s*how (many|much)\b|\bwhat (number|amount)\b", re.I), re.compile(r"\d")),
-    "time": (
-        re.compile(r"^\s*when\b|\bwhat (date|day|year|month)\b", re.I),
-        re.compile(rf"\b(\d{{4}}|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I),
-    ),
-    "place": (
-        re.compile(r"^\s*where\b|\bwhich (city|country|place|province|venue)\b|\bin what (city|country)\b", re.I),
-        re.compile(rf"\b(in|at|to) (?!(?i:{_MONTHS})\b)(?i:the )?[A-Z][\w’'-]+"),
-    ),
-    "reason": (
-        re.compile(r"^\s*why\b|\bwhat (is|was) the reason\b", re.I),
-        re.compile(r"\b(because|due to|requires?|since|in order to|so that|reason|as a result)\b", re.I),
-    ),
-}
-_ASKS_WHO = re.compile(
-    r"^\s*(who|(which|what) ([\w’'-]+ ){0,2}(person|official|minister|leader|diplomat|envoy|ambassador|"
-    r"spokes\w+|commander|analyst|president|representative|general))\b",
-    re.I,
-)
-_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|bin|ur|al|van|von|de))*\s+[A-Z][\w’'-]+")
-_WHO_IS_NAME = re.compile(r"^\s*(?i:who) (?:is|was|'s) ((?:[A-Z][\w’'-]+\s*)+)\??\s*$")
-NAME_WINDOW = 15  # characters between a name and the role it is introduced with
 HEADING_PENALTY = 0.1  # a headline, byline or question is rarely an answer
 REPEAT_PENALTY = 0.2  # a sentence an earlier answer already quoted
 TOPIC_BONUS = 0.1  # a follow-up stays with the article the conversation was about
 MIN_HEADING_WORDS = 6  # shorter unpunctuated lines are bylines and captions
-KIND_BONUS = 0.05
-WHO_BONUS = 0.1  # "who" is answered by a name introduced beside the role asked about
 
 
 @dataclass(frozen=True)
@@ -129,7 +105,7 @@ class ExtractiveAnswerer:
         wording, phrasing = _wording(question, [_with_lead_names(c) for c in candidates], implied=query.standalone)
         repeats = [_already_said(t, query.said) for t in texts]
         topic = {c.path for c, repeated in zip(candidates, repeats, strict=True) if repeated}
-        bonus = _kind_bonus(question, texts) + np.array(
+        bonus = kind_bonus(question, texts) + np.array(
             [
                 TOPIC_BONUS * (c.path in topic) - REPEAT_PENALTY * repeated - HEADING_PENALTY * _is_heading(c.text)
                 for c, repeated in zip(candidates, repeats, strict=True)
@@ -196,25 +172,9 @@ def _wording(question: str, texts: list[str], implied: str = "") -> tuple[np.nda
     return words, np.array([len(pairs & set(itertools.pairwise(bag))) / len(pairs) for bag in bags])
 
 
-def _names_beside(wanted: set[str], question: str, text: str) -> bool:
-    """Whether ``text`` introduces a new name right beside words of the question.
-
-    "Amir Khan Muttaqi, the Taliban's foreign minister" answers "Who is the Taliban's foreign
-    minister?"; a name far from the role ("... the Moscow Consultative Format") does not.
-    """
-    for match in _NAME.finditer(text):
-        if set(terms(match.group())) <= set(terms(question)):
-            continue
-        before = text[max(0, match.start() - NAME_WINDOW) : match.start()]
-        after = text[match.end() : match.end() + NAME_WINDOW]
-        if wanted & set(terms(before + " " + after)):
-            return True
-    return False
-
-
 def _with_lead_names(sentence: Sentence) -> str:
     """The sentence plus the names in its lead: "He said ..." also matches "What did Bortnikov say?"."""
-    return " ".join([sentence.text, *_NAME.findall(sentence.lead)])
+    return " ".join([sentence.text, *FULL_NAME.findall(sentence.lead)])
 
 
 def _already_said(text: str, said: str) -> bool:
@@ -224,19 +184,3 @@ def _already_said(text: str, said: str) -> bool:
 
 def _is_heading(text: str) -> bool:
     return not re.search(r"[.!।][\"'”’)\]]*$", text)
-
-
-def _kind_bonus(question: str, texts: list[str]) -> np.ndarray:
-    """Who/when/how-many/why questions prefer sentences holding a name, a date, a number, a reason."""
-    named = _WHO_IS_NAME.match(question)
-    if named:
-        name = re.escape(named.group(1).strip())
-        introduced = re.compile(rf"[A-Z][\w’'-]+\s+{name}\b|\b{name},\s")
-        return np.array([WHO_BONUS if introduced.search(t) else 0.0 for t in texts])
-    if _ASKS_WHO.search(question):
-        wanted = set(terms(question))
-        return np.array([WHO_BONUS if _names_beside(wanted, question, t) else 0.0 for t in texts])
-    for asks, holds in _KIND_CUES.values():
-        if asks.search(question):
-            return np.array([KIND_BONUS if holds.search(t) else 0.0 for t in texts])
-    return np.zeros(len(texts))

@@ -11,10 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.text import needs_history
+from rag.text import CAPITALISED, needs_history
 
 History = Sequence[tuple[str, str]]
-_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 _PERSONAL = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(his|her)\b(?=\s+\w)", re.IGNORECASE)
 # Capitalised words that name places, bodies and titles, not people.
@@ -39,7 +38,7 @@ def contextualize(question: str, history: History) -> str:
     if not history or not needs_history(question):
         return question
     previous_question, previous_answer = history[-1]
-    names = list(dict.fromkeys(_NAME.findall(previous_answer)))[:MAX_NAMES]
+    names = list(dict.fromkeys(CAPITALISED.findall(previous_answer)))[:MAX_NAMES]
     return " ".join([resolve_person(question, history), previous_question, *names])
 
 
@@ -67,7 +66,7 @@ def resolve_person(question: str, history: History) -> str:
 
 
 def _first_person(text: str) -> str | None:
-    for candidate in _NAME.findall(text):
+    for candidate in CAPITALISED.findall(text):
         words = [w for w in candidate.split() if w not in _NOT_PEOPLE and not w.endswith(("’s", "'s"))]
         if len(words) >= 2 and candidate.find(words[0]) >= 0:
             return " ".join(words)
