@@ -169,7 +169,9 @@ def _wording(question: str, texts: list[str], implied: str = "") -> tuple[np.nda
     pairs = set(itertools.pairwise(sequence))
     if not pairs:
         return words, np.zeros(len(texts))
-    return words, np.array([len(pairs & set(itertools.pairwise(bag))) / len(pairs) for bag in bags])
+    # One pair is weak evidence ("claimed by ISIS-K" for "claim about ISIS-K"); two or more are a phrase.
+    trust = min(1.0, len(pairs) / 2)
+    return words, trust * np.array([len(pairs & set(itertools.pairwise(bag))) / len(pairs) for bag in bags])
 
 
 def _with_lead_names(sentence: Sentence) -> str:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from langchain_core.documents import Document
+
 from rag.answer import ExtractiveAnswerer, Scored, candidates
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion
@@ -75,26 +77,24 @@ class Assistant:
 
     def ask(self, question: str, history: History = ()) -> Answer:
         question = self._check(question)
-        chosen = self.ranked(question, history, select=True)
+        query = Query.build(question, _check_history(history))
+        chosen = self.answerer.select(query, self._retrieve(query))
         if not chosen:
             return Answer(question=question, answer=ABSTENTION, abstained=True)
         return _compose(question, chosen)
 
-    def ranked(self, question: str, history: History = (), select: bool = False) -> list[Scored]:
-        """Every candidate sentence with its scores, best first (or only the chosen ones).
+    def ranked(self, question: str, history: History = ()) -> list[Scored]:
+        """Every candidate sentence with its scores, best first: what ``ask`` chose from, and why."""
+        query = Query.build(self._check(question), _check_history(history))
+        return self.answerer.score(query, candidates(self._retrieve(query)))
 
-        This is what ``ask`` quotes from; evaluation and debugging read it to see why.
-        """
-        query = Query.build(question, _check_history(history))
+    def _retrieve(self, query: Query) -> list[Document]:
         retrievers = [
             self.store.vectors.as_retriever(search_kwargs={"k": self.settings.top_k}),
             self.store.sentence_vectors.as_retriever(search_kwargs={"k": self.settings.top_sentences}),
             self.lexical,
         ]
-        documents = retrieve(retrievers, query)
-        if select:
-            return self.answerer.select(query, documents)
-        return self.answerer.score(query, candidates(documents))
+        return retrieve(retrievers, query)
 
     def stats(self) -> dict:
         """What is indexed: articles, chunks and the embedding model."""
