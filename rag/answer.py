@@ -97,6 +97,8 @@ class ExtractiveAnswerer:
         Meaning is matched against the question as resolved by the conversation, wording against
         the user's own words: a name the conversation filled in must not outweigh what was asked.
         """
+        if not candidates:
+            return []
         question = query.asked
         vectors = self._embed([c.in_context for c in candidates])
         targets = list(dict.fromkeys([query.standalone, query.context]))

@@ -89,11 +89,14 @@ class Assistant:
         return self.answerer.score(query, candidates(self._retrieve(query)))
 
     def _retrieve(self, query: Query) -> list[Document]:
-        retrievers = [
-            self.store.vectors.as_retriever(search_kwargs={"k": self.settings.top_k}),
-            self.store.sentence_vectors.as_retriever(search_kwargs={"k": self.settings.top_sentences}),
-            self.lexical,
-        ]
+        retrievers = []  # a depth of 0 turns a retriever off
+        if self.settings.top_k:
+            retrievers.append(self.store.vectors.as_retriever(search_kwargs={"k": self.settings.top_k}))
+        if self.settings.top_sentences:
+            retrievers.append(
+                self.store.sentence_vectors.as_retriever(search_kwargs={"k": self.settings.top_sentences})
+            )
+            retrievers.append(self.lexical)
         return retrieve(retrievers, query)
 
     def stats(self) -> dict:

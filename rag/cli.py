@@ -1,4 +1,4 @@
-"""Command line: ``rag ingest``, ``rag ask``, ``rag chat`` (and ``rag serve`` for the web UI).
+"""Command line: ``rag ingest``, ``rag ask``, ``rag chat``, ``rag serve`` (web UI) and ``rag eval``.
 
 Every field of :class:`rag.settings.Settings` is also a flag of every command (``--data-dir``,
 ``--top-k``, ...), overriding its ``RAG_*`` environment variable.
@@ -97,6 +97,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluation.command import run  # the evaluation loads matplotlib and the model
+
+    return run(args, _settings(args))
+
+
 def render(answer) -> str:
     """The answer for a terminal: text with [n] markers, then the cited passages."""
     if answer.abstained:
@@ -164,6 +170,14 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=flags, help="chat page and JSON API in one web server")
     serve.set_defaults(handler=cmd_serve)
+
+    from rag.evaluation.command import add_arguments
+
+    evaluate = commands.add_parser(
+        "eval", parents=flags, help="score the evaluation set; fail when a metric drops below the baseline"
+    )
+    add_arguments(evaluate)
+    evaluate.set_defaults(handler=cmd_eval)
     return parser
 
 

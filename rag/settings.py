@@ -40,9 +40,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger files are refused rather than half-read.")
 
     # Retrieval and answering.
-    top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved per question.")
+    top_k: int = Field(6, ge=0, le=50, description="Chunks retrieved per question (0: no chunk search).")
     top_sentences: int = Field(
-        8, ge=0, le=100, description="Single sentences retrieved per question, beside the chunks."
+        8, ge=0, le=100, description="Single sentences retrieved per question, beside the chunks (0: none)."
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="At most this many quoted sentences per answer.")
     min_relevance: float = Field(

@@ -12,3 +12,4 @@ fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"
+.venv/bin/rag eval --no-progress  # the quality gate: fails when a metric drops below eval/baseline.json
