@@ -8,13 +8,15 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from rag.answer import ExtractiveAnswerer, Scored, candidates
+from rag.answer import ExtractiveAnswerer
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion
 from rag.ingest import IngestReport, ingest
 from rag.lexical import LexicalRetriever
 from rag.loading import Article, load_article
-from rag.retrieve import retrieve
+from rag.multilingual import load_multilingual
+from rag.rerank import Reranker, Scored, candidates, rerank_documents
+from rag.retrieve import fused_retriever, retrieve
 from rag.settings import Settings
 from rag.store import Store
 
@@ -53,51 +55,71 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
+        self._lexical: tuple[tuple[int, float], LexicalRetriever] | None = None
 
     @cached_property
     def store(self) -> Store:
         return Store(self.settings)
 
     @cached_property
+    def reranker(self) -> Reranker:
+        return Reranker(
+            self.store.embeddings, load_multilingual(self.settings.multilingual_model), signals=self.settings.rerank
+        )
+
+    @cached_property
     def answerer(self) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(
-            self.store.embeddings,
+            self.reranker,
             min_relevance=self.settings.min_relevance,
             max_sentences=self.settings.max_answer_sentences,
         )
 
-    @cached_property
+    @property
     def lexical(self) -> LexicalRetriever:
-        return LexicalRetriever(documents=self.store.all_sentences(), k=self.settings.top_sentences)
+        """BM25 over the indexed sentences, rebuilt when the index changed (here or in another process)."""
+        version = self.store.version()
+        if self._lexical is None or self._lexical[0] != version:
+            documents = self.store.all_sentences()
+            self._lexical = (version, LexicalRetriever(documents=documents, k=self.settings.top_sentences))
+        return self._lexical[1]
 
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         report = ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
-        self.__dict__.pop("lexical", None)  # rebuilt from the new index on the next question
         return report
 
     def ask(self, question: str, history: History = ()) -> Answer:
-        question = self._check(question)
-        query = Query.build(question, _check_history(history))
-        chosen = self.answerer.select(query, self._retrieve(query))
+        query = Query.build(self._check(question), _check_history(history))
+        _, scored = self._search(query)
+        chosen = self.answerer.select(scored)
         if not chosen:
-            return Answer(question=question, answer=ABSTENTION, abstained=True)
-        return _compose(question, chosen)
+            return Answer(question=query.asked, answer=ABSTENTION, abstained=True)
+        return _compose(query.asked, chosen)
+
+    def search(self, question: str, history: History = ()) -> list[Document]:
+        """The passages retrieved for a question, best first (reranked unless ``rerank`` is off)."""
+        return self._search(Query.build(self._check(question), _check_history(history)))[0]
 
     def ranked(self, question: str, history: History = ()) -> list[Scored]:
         """Every candidate sentence with its scores, best first: what ``ask`` chose from, and why."""
-        query = Query.build(self._check(question), _check_history(history))
-        return self.answerer.score(query, candidates(self._retrieve(query)))
+        return self._search(Query.build(self._check(question), _check_history(history)))[1]
 
-    def _retrieve(self, query: Query) -> list[Document]:
-        retrievers = []  # a depth of 0 turns a retriever off
-        if self.settings.top_k:
-            retrievers.append(self.store.vectors.as_retriever(search_kwargs={"k": self.settings.top_k}))
-        if self.settings.top_sentences:
-            retrievers.append(
-                self.store.sentence_vectors.as_retriever(search_kwargs={"k": self.settings.top_sentences})
-            )
-            retrievers.append(self.lexical)
-        return retrieve(retrievers, query)
+    def _search(self, query: Query) -> tuple[list[Document], list[Scored]]:
+        """retrieve → rerank: the fused passages, and the scored sentences of the best ``rerank_depth``."""
+        documents = retrieve(self._retriever(), query)
+        scored = self.reranker.score(query, candidates(documents[: self.settings.rerank_depth]))
+        if self.settings.rerank:
+            documents = rerank_documents(documents, scored)
+        return documents, scored
+
+    def _retriever(self):
+        settings = self.settings
+        chunks = self.store.vectors.as_retriever(search_kwargs={"k": settings.top_k}) if settings.top_k else None
+        sentences = keywords = None
+        if settings.top_sentences:  # a depth of 0 turns the sentence searches off
+            sentences = self.store.sentence_vectors.as_retriever(search_kwargs={"k": settings.top_sentences})
+            keywords = self.lexical
+        return fused_retriever(settings, chunks, sentences, keywords)
 
     def stats(self) -> dict:
         """What is indexed: articles, chunks and the embedding model."""

@@ -142,7 +142,10 @@ def _settings_flags() -> argparse.ArgumentParser:
             continue
         if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # "str | None"
             annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        if typing.get_origin(annotation) is list:
+        if typing.get_origin(annotation) is typing.Literal:
+            choices = typing.get_args(annotation)
+            group.add_argument(flag, dest=name, choices=choices, metavar="|".join(choices), help=field.description)
+        elif typing.get_origin(annotation) is list:
             (item,) = typing.get_args(annotation)
             group.add_argument(flag, dest=name, type=item, nargs="+", metavar=name.upper(), help=field.description)
         else:

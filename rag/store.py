@@ -6,6 +6,7 @@ from collections import Counter
 from functools import cached_property
 
 import chromadb
+import sqlalchemy
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 from langchain_core.documents import Document
@@ -77,6 +78,15 @@ class Store:
             return self.vectors._collection.count()
         names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
         return self.client.get_collection(self.settings.collection).count() if self.settings.collection in names else 0
+
+    def version(self) -> tuple[int, float]:
+        """Changes whenever an ingest (in any process) adds, refreshes or removes sentences: cheap to poll."""
+        with self.sentence_records.engine.connect() as connection:
+            count, latest = connection.execute(
+                sqlalchemy.text("SELECT count(*), max(updated_at) FROM upsertion_record WHERE namespace = :namespace"),
+                {"namespace": self.sentence_records.namespace},
+            ).one()
+        return count, latest or 0.0
 
     def chunks_per_path(self) -> Counter[str]:
         """How many chunks each indexed file has, keyed by its resolved path."""

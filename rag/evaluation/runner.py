@@ -57,14 +57,14 @@ class Run:
 
 
 def evaluate(assistant: Assistant, cases: list[Case], progress: bool = False, label: str = "") -> list[Outcome]:
-    """Ask each case (timing ``ask`` only) and score it; ``ranked`` supplies the source ranking."""
+    """Ask each case (timing ``ask`` only) and score it; ``search`` supplies the source ranking."""
     outcomes: list[Outcome] = []
     bar = tqdm(cases, desc=label or "eval", unit="q", disable=not progress, file=sys.stderr, leave=False)
     for case in bar:
         began = time.perf_counter()
         answer = assistant.ask(case.question, case.history)
         ms = (time.perf_counter() - began) * 1000
-        ranked = list(dict.fromkeys(s.sentence.source for s in assistant.ranked(case.question, case.history)))
+        ranked = list(dict.fromkeys(d.metadata["source"] for d in assistant.search(case.question, case.history)))
         outcomes.append(score(case, answer, ranked, ms))
         passed = sum(o.passed for o in outcomes)
         bar.set_postfix_str(f"passed {passed}/{len(outcomes)}")
