@@ -89,5 +89,5 @@ def test_flags_and_environment_override_settings(tmp_path, corpus):
 
 
 def test_invalid_setting_value_is_a_clear_error(tmp_path):
-    result = rag("ask", "--top-k", "0", "Why?", data_dir=tmp_path)
+    result = rag("ask", "--top-k", "-1", "Why?", data_dir=tmp_path)
     assert result.returncode == 2 and "top_k" in result.stderr and "Traceback" not in result.stderr
