@@ -71,10 +71,11 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     report.sentences = sum(map(len, sentences))
 
     show = sys.stderr.isatty() if progress is None else progress
-    layers = list(zip(store.layers(), (chunks, sentences), strict=True))
-    for (_, records), per_file in layers:  # the slow part, before questions have to wait
+    for records, per_file in [(store.records, chunks), (store.sentence_records, sentences)]:
+        # The slow part, before questions have to wait.
         wanted = [d for documents in per_file for d in documents]
-        known = records.exists([document_key(d) for d in wanted])
+        keys = [document_key(d) for d in wanted]
+        known = [found for first in range(0, len(keys), 1000) for found in records.exists(keys[first : first + 1000])]
         new = [d.page_content for d, exists in zip(wanted, known, strict=True) if not exists]
         bar = tqdm(total=len(new), desc="embedding", disable=not show or not new, file=sys.stderr)
         for first in range(0, len(new), 256):
@@ -84,7 +85,8 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
 
     try:
         with store.writing():
-            store.repair()
+            store.repair()  # the collections are (re)opened inside the lock: another process may have written
+            layers = zip(store.layers(), (chunks, sentences), strict=True)
             results = [_sync(vectors, records, per_file, settings) for (vectors, records), per_file in layers]
             report.removed = store.delete_paths(duplicates + _vanished(paths, store))
     finally:
@@ -101,9 +103,7 @@ def _read(files: list[Path], settings: Settings, store: Store, report: IngestRep
 
     Returns ``(chunks per file, paths of skipped duplicates)``: a duplicate's old chunks are removed.
     """
-    chunks: list[list[Document]] = []
-    first_with: dict[str, Path] = {}
-    duplicates: list[str] = []
+    loaded: list[tuple[Path, list[Document]]] = []
     for path in files:
         try:
             article = load_article(path, settings.max_file_bytes)
@@ -116,10 +116,15 @@ def _read(files: list[Path], settings: Settings, store: Store, report: IngestRep
             chunk_tokens=settings.chunk_tokens,
             overlap_tokens=settings.chunk_overlap_tokens,
         )
-        digest = documents[0].metadata["file_hash"]
-        original = first_with.setdefault(digest, path)
-        if original == path:
-            original = _indexed_elsewhere(store, digest, files) or path
+        if not documents:
+            report.errors.append(f"{path}: no text to index")
+            continue
+        loaded.append((path, documents))
+    first_with = _indexed_elsewhere(store, {documents[0].metadata["file_hash"] for _, documents in loaded}, files)
+    chunks: list[list[Document]] = []
+    duplicates: list[str] = []
+    for path, documents in loaded:
+        original = first_with.setdefault(documents[0].metadata["file_hash"], path)
         if original != path:
             report.notes.append(f"{path}: same text as {original}; indexed once, as {original.name}")
             duplicates.append(str(path))
@@ -129,11 +134,17 @@ def _read(files: list[Path], settings: Settings, store: Store, report: IngestRep
     return chunks, duplicates
 
 
-def _indexed_elsewhere(store: Store, digest: str, files: list[Path]) -> Path | None:
-    """An indexed file, outside this ingest but still on disk, with the same text."""
-    found = store.vectors.get(where={"file_hash": digest}, include=["metadatas"])["metadatas"]
-    others = {Path(m["path"]) for m in found} - set(files)
-    return next((p for p in sorted(others) if p.exists()), None)
+def _indexed_elsewhere(store: Store, digests: set[str], files: list[Path]) -> dict[str, Path]:
+    """For texts already indexed from a file outside this ingest (and still on disk): that file."""
+    found: dict[str, Path] = {}
+    ingesting, ordered = set(files), sorted(digests)
+    for first in range(0, len(ordered), 1000):
+        part = ordered[first : first + 1000]
+        for meta in store.vectors.get(where={"file_hash": {"$in": part}}, include=["metadatas"])["metadatas"]:
+            path = Path(meta["path"])
+            if path not in ingesting and path.exists():
+                found[meta["file_hash"]] = min(found.get(meta["file_hash"], path), path)
+    return found
 
 
 def _sync(vectors, records, per_file: list[list[Document]], settings: Settings) -> dict[str, int]:
