@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
-from rag import Assistant, Settings  # noqa: E402
-from rag.evaluation import load_cases  # noqa: E402
-from rag.evaluation.metrics import score  # noqa: E402
+from rag import Assistant, Settings
+from rag.evaluation import load_cases
+from rag.evaluation.metrics import score
 
 
 def main() -> None:
@@ -50,7 +50,9 @@ def main() -> None:
         abstain = sum(best < threshold for _, best, _ in unanswerable) / max(1, len(unanswerable))
         false = sum(best < threshold for _, best, _ in answerable) / len(answerable)
         mark = "  <- current" if abs(threshold - current) < 1e-9 else ""
-        print(f"{threshold:>9.2f} {accuracy:>9.3f} {abstain:>8.3f} {false:>9.3f} {(accuracy + abstain) / 2:>8.3f}{mark}")
+        print(
+            f"{threshold:>9.2f} {accuracy:>9.3f} {abstain:>8.3f} {false:>9.3f} {(accuracy + abstain) / 2:>8.3f}{mark}"
+        )
 
 
 if __name__ == "__main__":

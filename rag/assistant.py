@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -51,11 +52,15 @@ class Assistant:
 
     >>> assistant = Assistant()                     # settings from RAG_* environment variables
     >>> assistant.ask("Who is Pakistan's envoy to the UN?").answer
+
+    Thread-safe: the web server answers many questions at once with one assistant. Each question
+    reads the index under the store's shared lock, so an ingest running at the same time (in this
+    process or another) is seen whole or not at all.
     """
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
-        self._lexical: tuple[tuple[int, float], LexicalRetriever] | None = None
+        self._bm25: tuple[str | None, LexicalRetriever] | None = None  # (index generation it was built from, BM25)
 
     @cached_property
     def store(self) -> Store:
@@ -77,16 +82,21 @@ class Assistant:
 
     @property
     def lexical(self) -> LexicalRetriever:
-        """BM25 over the indexed sentences, rebuilt when the index changed (here or in another process)."""
-        version = self.store.version()
-        if self._lexical is None or self._lexical[0] != version:
-            documents = self.store.all_sentences()
-            self._lexical = (version, LexicalRetriever(documents=documents, k=self.settings.top_sentences))
-        return self._lexical[1]
+        """BM25 over the indexed sentences, rebuilt when the index changed (even by another process).
+
+        Call it while holding ``store.reading()``, so the sentences it reads belong to one generation.
+        """
+        built = self._bm25
+        if built is None or built[0] != self.store.generation:
+            built = (
+                self.store.generation,
+                LexicalRetriever(documents=self.store.all_sentences(), k=self.settings.top_sentences),
+            )
+            self._bm25 = built
+        return built[1]
 
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
-        report = ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
-        return report
+        return ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
 
     def ask(self, question: str, history: History = ()) -> Answer:
         query = Query.build(self._check(question), _check_history(history))
@@ -106,7 +116,10 @@ class Assistant:
 
     def _search(self, query: Query) -> tuple[list[Document], list[Scored]]:
         """retrieve → rerank: the fused passages, and the scored sentences of the best ``rerank_depth``."""
-        documents = retrieve(self._retriever(), query)
+        with self.store.reading():  # one edition of the index, even while an ingest runs
+            if self.store.count() == 0:
+                raise EmptyIndex("nothing is indexed yet; run `rag ingest` (defaults to seeds/) first")
+            documents = retrieve(self._retriever(), query)
         scored = self.reranker.score(query, candidates(documents[: self.settings.rerank_depth]))
         if self.settings.rerank:
             documents = rerank_documents(documents, scored)
@@ -123,42 +136,86 @@ class Assistant:
 
     def stats(self) -> dict:
         """What is indexed: articles, chunks and the embedding model."""
-        per_path = self.store.chunks_per_path()
+        with self.store.reading():
+            per_path = self.store.chunks_per_path()
         return {"articles": len(per_path), "chunks": sum(per_path.values()), "model": self.settings.embedding_model}
 
     def passage(self, source: str, chunk: int) -> str:
         """The indexed chunk a citation comes from: the quote's surrounding text."""
-        found = self.store.vectors.get(where={"$and": [{"source": source}, {"chunk": chunk}]}, include=["documents"])
+        with self.store.reading():
+            found = self.store.vectors.get(
+                where={"$and": [{"source": source}, {"chunk": chunk}]}, include=["documents"]
+            )
         if not found["documents"]:
             raise InvalidInput(f"{source}: no chunk {chunk} in the index")
         return found["documents"][0]
 
     def article(self, source: str) -> Article:
-        """The whole article behind a cited file name, read from the file that was ingested."""
-        found = self.store.vectors.get(where={"source": source}, limit=1, include=["metadatas"])
+        """The whole article behind a cited file name, read from the file that was ingested.
+
+        Only indexed files can be named: ``source`` is looked up in the index, never joined to a path.
+        """
+        if not isinstance(source, str) or not source or len(source) > 1000:
+            raise InvalidInput("not an indexed article")
+        with self.store.reading():
+            found = self.store.vectors.get(where={"source": source}, limit=1, include=["metadatas"])
         if not found["metadatas"]:
-            raise InvalidInput(f"{source}: not an indexed article")
+            raise InvalidInput(f"{_shown(source)}: not an indexed article")
         return load_article(Path(found["metadatas"][0]["path"]), self.settings.max_file_bytes)
 
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestion("the question is empty; type a question about the articles")
+        if len(question) > self.settings.max_question_chars * 4:  # don't even normalise a megabyte
+            raise InvalidQuestion(
+                f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
+            )
         question = " ".join(question.split())
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestion(
                 f"the question is {len(question)} characters long; the limit is {self.settings.max_question_chars}"
             )
-        if self.store.count() == 0:
-            raise EmptyIndex("nothing is indexed yet; run `rag ingest` (defaults to seeds/) first")
+        _check_text(question, "the question")
         return question
 
 
+def _check_text(text: str, what: str) -> None:
+    """Refuse what no keyboard types: control characters (binary data) and lone surrogates."""
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            raise InvalidQuestion(f"{what} contains the control character U+{ord(char):04X}; send plain text")
+        if category == "Cs":
+            raise InvalidQuestion(f"{what} is not valid Unicode text (lone surrogate U+{ord(char):04X})")
+
+
+MAX_HISTORY_CHARS = 200_000  # a long conversation is a few thousand characters
+
+
 def _check_history(history: History) -> list[tuple[str, str]]:
-    try:
-        pairs = [(str(q), str(a)) for q, a in history]
-    except (TypeError, ValueError) as exc:
-        raise InvalidQuestion("history must be a list of [question, answer] pairs") from exc
+    """``[(question, answer), ...]`` of strings; anything else is refused, not coerced."""
+    problem = InvalidQuestion("history must be a list of [question, answer] pairs of strings")
+    if not isinstance(history, list | tuple):
+        raise problem
+    pairs = []
+    for pair in history:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise problem
+        question, answer = pair
+        if not isinstance(question, str) or not isinstance(answer, str):
+            raise problem
+        pairs.append((question, answer))
+    if sum(len(q) + len(a) for q, a in pairs) > MAX_HISTORY_CHARS:
+        raise InvalidQuestion(f"history is longer than {MAX_HISTORY_CHARS} characters; start a new conversation")
+    for question, answer in pairs:
+        _check_text(" ".join(f"{question} {answer}".split()), "the history")
     return pairs
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """User input echoed in a message: printable and short."""
+    text = text.encode("unicode_escape", "backslashreplace").decode("ascii") if not text.isprintable() else text
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _compose(question: str, chosen: list[Scored]) -> Answer:

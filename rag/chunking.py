@@ -36,6 +36,7 @@ class _Piece:
 def chunk_article(article: Article, *, tokenizer: str, chunk_tokens: int, overlap_tokens: int) -> list[Document]:
     """Split ``article`` into chunk documents; metadata says exactly where each came from."""
     enc = encoding(tokenizer)
+    file_hash = hashlib.sha256(article.text.encode()).hexdigest()  # tells a file copied under another name
     pieces = [
         piece
         for number, paragraph in enumerate(article.paragraphs)
@@ -57,6 +58,7 @@ def chunk_article(article: Article, *, tokenizer: str, chunk_tokens: int, overla
                     "end": group[-1].end,
                     "spans": json.dumps([[p.start, p.end] for p in group]),
                     "content_hash": hashlib.sha256(content.encode()).hexdigest(),
+                    "file_hash": file_hash,
                 },
             )
         )

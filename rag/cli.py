@@ -52,6 +52,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = assistant.ingest([Path(p) for p in args.paths] or None)
     for problem in report.errors:
         print(f"error: {problem}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(report.summary())
     if report.errors:
         return EXIT_USAGE if report.files == 0 else EXIT_PARTIAL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,8 +42,27 @@ def load_embeddings(name: str, batch_size: int = 32) -> Embeddings:
 
     transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
-    return HuggingFaceEmbeddings(
-        model_name=str(model_path(name)),
-        model_kwargs={"device": "cpu", "local_files_only": True},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+    return SerialEmbeddings(
+        HuggingFaceEmbeddings(
+            model_name=str(model_path(name)),
+            model_kwargs={"device": "cpu", "local_files_only": True},
+            encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+        )
     )
+
+
+class SerialEmbeddings(Embeddings):
+    """One call at a time: the Rust tokenizer behind the model raises "Already borrowed" when two
+    threads (two web requests) encode at once. The model uses every core per call anyway."""
+
+    def __init__(self, model: Embeddings):
+        self.model = model
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            return self.model.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self.model.embed_query(text)

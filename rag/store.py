@@ -1,12 +1,26 @@
-"""The persistent Chroma collections (chunks and sentences) and the record managers that make re-ingesting a no-op."""
+"""The persistent Chroma collections (chunks and sentences) and the record managers that make re-ingesting a no-op.
+
+Readers and the writer share the index through a lock file in ``data_dir``: a question holds a
+shared lock while it reads, an ingest holds the exclusive lock while it writes, so a question sees
+the index from before or after an ingest, never half of one. The lock works across processes
+(``rag serve`` answering while ``rag ingest`` runs) and is released by the kernel when a process
+dies, so a killed ingest cannot leave it stuck. Each write also changes a generation marker:
+a process that sees a new generation reopens Chroma, whose in-memory vector index does not follow
+another process's writes.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import uuid
 from collections import Counter
+from contextlib import contextmanager
 from functools import cached_property
 
 import chromadb
-import sqlalchemy
+from chromadb.api.client import SharedSystemClient
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 from langchain_core.documents import Document
@@ -24,6 +38,9 @@ class Store:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.generation: str | None = None  # the index generation this process's Chroma client shows
+        self.precomputed = PrecomputedEmbeddings(self)
+        self._reopen = threading.Lock()
 
     @cached_property
     def embeddings(self) -> Embeddings:
@@ -32,6 +49,7 @@ class Store:
     @cached_property
     def client(self) -> chromadb.ClientAPI:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.generation = self._read_generation()
         return chromadb.PersistentClient(
             path=str(self.settings.chroma_dir),
             settings=chromadb.Settings(anonymized_telemetry=False),
@@ -62,7 +80,7 @@ class Store:
         return Chroma(
             client=self.client,
             collection_name=name,
-            embedding_function=self.embeddings,
+            embedding_function=self.precomputed,
             collection_metadata={"hnsw:space": "cosine"},
         )
 
@@ -72,21 +90,56 @@ class Store:
         manager.create_schema()
         return manager
 
+    # Sharing the index between readers and one writer.
+
+    @contextmanager
+    def reading(self):
+        """Hold off ingests while a question reads; follow the writes of other processes."""
+        with self._locked(fcntl.LOCK_SH):
+            self._follow()
+            yield
+
+    @contextmanager
+    def writing(self):
+        """Exclusive access for an ingest; readers and other ingests wait until it ends."""
+        with self._locked(fcntl.LOCK_EX):
+            self._follow()
+            marker = self.settings.data_dir / "generation"
+            self.generation = uuid.uuid4().hex
+            marker.with_suffix(".tmp").write_text(self.generation)
+            os.replace(marker.with_suffix(".tmp"), marker)  # before the first write: a killed ingest still counts
+            yield
+
+    @contextmanager
+    def _locked(self, mode: int):
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.data_dir / "index.lock", "a") as lock:
+            fcntl.flock(lock, mode)  # released when the file closes, or when the process dies
+            yield
+
+    def _read_generation(self) -> str:
+        try:
+            return (self.settings.data_dir / "generation").read_text()
+        except FileNotFoundError:
+            return ""
+
+    def _follow(self) -> None:
+        """Reopen Chroma when another process wrote since this one opened it."""
+        with self._reopen:
+            if "client" not in self.__dict__ or self._read_generation() == self.generation:
+                return
+            for name in ("client", "vectors", "sentence_vectors"):
+                self.__dict__.pop(name, None)
+            SharedSystemClient.clear_system_cache()  # else Chroma hands back the same stale client
+
+    # Questions about the index.
+
     def count(self) -> int:
         """Chunks in the index, without loading the embedding model."""
         if "vectors" in self.__dict__:
             return self.vectors._collection.count()
         names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
         return self.client.get_collection(self.settings.collection).count() if self.settings.collection in names else 0
-
-    def version(self) -> tuple[int, float]:
-        """Changes whenever an ingest (in any process) adds, refreshes or removes sentences: cheap to poll."""
-        with self.sentence_records.engine.connect() as connection:
-            count, latest = connection.execute(
-                sqlalchemy.text("SELECT count(*), max(updated_at) FROM upsertion_record WHERE namespace = :namespace"),
-                {"namespace": self.sentence_records.namespace},
-            ).one()
-        return count, latest or 0.0
 
     def chunks_per_path(self) -> Counter[str]:
         """How many chunks each indexed file has, keyed by its resolved path."""
@@ -101,6 +154,8 @@ class Store:
             for id_, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
         ]
 
+    # Writing (inside ``writing()``).
+
     def delete_paths(self, paths: list[str]) -> int:
         """Remove these files from every layer and its record manager; return the chunks removed."""
         removed = []
@@ -111,3 +166,50 @@ class Store:
                 records.delete_keys(ids)
             removed.append(len(ids))
         return removed[0] if removed else 0
+
+    def repair(self) -> int:
+        """Make Chroma and the records agree again after an ingest was killed half-way.
+
+        LangChain's ``index()`` writes Chroma first and its record second: a kill in between leaves
+        vectors with no record (invisible to cleanup: an orphan forever) or, during a delete,
+        records with no vector. Both are dropped here, so the next sync re-adds what is still wanted.
+        Returns how many entries were dropped.
+        """
+        dropped = 0
+        for vectors, records in self.layers():
+            stored = set(vectors.get(include=[])["ids"])
+            recorded = set(records.list_keys())
+            if orphans := sorted(stored - recorded):
+                vectors.delete(ids=orphans)
+            if ghosts := sorted(recorded - stored):
+                records.delete_keys(ghosts)
+            dropped += len(orphans) + len(ghosts)
+        return dropped
+
+
+class PrecomputedEmbeddings(Embeddings):
+    """The store's embedding function: vectors computed before the write lock is taken, else the model.
+
+    Embedding is the slow part of an ingest; computing it first keeps the time questions wait for
+    the lock down to the writes themselves.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.ready: dict[str, list[float]] = {}
+
+    def precompute(self, texts: list[str], batch: int = 64) -> None:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.ready]
+        for first in range(0, len(missing), batch):  # small calls: questions embed in between
+            part = missing[first : first + batch]
+            self.ready.update(zip(part, self.store.embeddings.embed_documents(part), strict=True))
+
+    def forget(self) -> None:
+        self.ready.clear()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.precompute(texts)
+        return [self.ready[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.store.embeddings.embed_query(text)

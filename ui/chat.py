@@ -48,7 +48,10 @@ def build(assistant: Assistant) -> gr.Blocks:
             messages[-1]["content"] = escape(f"⚠ {problem}")
             yield messages, "", sources_html(None), pairs
             return
-        passages = {c.n: assistant.passage(c.source, c.chunk) for c in answer.citations}
+        try:
+            passages = {c.n: assistant.passage(c.source, c.chunk) for c in answer.citations}
+        except RagError:  # an ingest replaced the chunk since: show the quotes alone
+            passages = {}
         for shown in range(1, len(answer.citations)):
             partial = dataclasses.replace(answer, citations=answer.citations[:shown])
             messages[-1]["content"] = escape(chat_text(answer, upto=shown))
