@@ -32,14 +32,10 @@ SEEDS = ROOT / "seeds"
 FACTS_FILE = "facts.jsonl"
 _NUMBER = re.compile(r"\b\d[\d,]*\b")
 _MONTH_BEFORE = re.compile(r"(January|February|March|April|May|June|July|August|September|October|November|December) $")
-_SYLLABLES = (
-    "ka ve lo ra mi den tor sa bel qui na ros fen dal mar tis ol vin ash ber cor lun pel gar hes "
-    "mon tal ri zan cas dor em fal wen"
-).split()  # noqa: SIM905
-_FIRST_NAMES = (
-    "Dario Amina Tomas Leila Farid Noor Ivan Sana Karim Elena Yusuf Mira Omar Hana Pavel Zara Idris "
-    "Lina Rustam Selin Bilal Nadia Arman Dina Kamal Rosa Tariq Yara Emil Sofia"
-).split()  # noqa: SIM905
+_SYLLABLES = """ka ve lo ra mi den tor sa bel qui na ros fen dal mar tis ol vin ash ber cor lun pel gar hes
+    mon tal ri zan cas dor em fal wen""".split()  # noqa: SIM905
+_FIRST_NAMES = """Dario Amina Tomas Leila Farid Noor Ivan Sana Karim Elena Yusuf Mira Omar Hana Pavel Zara Idris
+    Lina Rustam Selin Bilal Nadia Arman Dina Kamal Rosa Tariq Yara Emil Sofia""".split()  # noqa: SIM905
 _TEMPLATES = (  # (sentence planted in the article, question, answer to find in the reply)
     ("The mayor of {town} is {person}, who took office after the {year} local election.",
      "Who is the mayor of {town}?", "{person}"),
