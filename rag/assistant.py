@@ -12,11 +12,11 @@ from rag.answer import ExtractiveAnswerer, Scored, candidates
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion
 from rag.ingest import IngestReport, ingest
-from rag.lexical import LexicalRetriever
+from rag.lexical import BM25Index, LexicalRetriever
 from rag.loading import Article, load_article
 from rag.retrieve import retrieve
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import Store, pages
 
 ABSTENTION = "The articles don't say. I found nothing in them that answers this question."
 
@@ -68,7 +68,8 @@ class Assistant:
 
     @cached_property
     def lexical(self) -> LexicalRetriever:
-        return LexicalRetriever(documents=self.store.all_sentences(), k=self.settings.top_sentences)
+        index = BM25Index(pages(self.store.sentence_vectors, "documents"))
+        return LexicalRetriever(index=index, fetch=self.store.sentences_by_id, k=self.settings.top_sentences)
 
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         report = ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)

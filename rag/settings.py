@@ -6,6 +6,7 @@ Every field can be set by an environment variable prefixed ``RAG_`` (``RAG_DATA_
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from pydantic import Field
@@ -20,6 +21,10 @@ class Settings(BaseSettings):
         Path("data"), description="Folder holding the Chroma index and its record of ingested files."
     )
     collection: str = Field("articles", description="Name of the Chroma collection.")
+    chroma_url: str | None = Field(
+        None,
+        description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; unset: an embedded index in data_dir.",
+    )
     corpus: list[Path] = Field([Path("seeds")], description="Paths `rag ingest` reads when none are given.")
 
     # Ingest.
@@ -63,4 +68,8 @@ class Settings(BaseSettings):
 
     @property
     def record_db(self) -> Path:
-        return self.data_dir / "records.sqlite"
+        """This machine's record of what it ingested: one file per index, so switching store never mixes them."""
+        if self.chroma_url is None:
+            return self.data_dir / "records.sqlite"
+        server = hashlib.sha256(self.chroma_url.rstrip("/").lower().encode()).hexdigest()[:12]
+        return self.data_dir / f"records-server-{server}.sqlite"

@@ -1,22 +1,39 @@
-"""The persistent Chroma collections (chunks and sentences) and the record managers that make re-ingesting a no-op."""
+"""The Chroma collections (chunks and sentences) and the record managers that make re-ingesting a no-op.
+
+The collections live in an embedded Chroma under ``data_dir``, or on a Chroma server when
+``chroma_url`` is set, so a team can share one index. The record managers are this machine's
+SQLite record of which chunk ids the index holds (``Settings.record_db``); the collection stays
+the truth: whenever the two disagree in size (another machine ingested, the server was reset, the
+record was lost) the record is rebuilt from the collection before ingesting.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import chromadb
+import sqlalchemy
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from rag.embeddings import load_embeddings
+from rag.errors import RagError
 from rag.settings import Settings
+
+PAGE = 5_000  # rows per read when walking a whole collection: memory stays flat
+
+
+class StoreUnavailable(RagError):
+    """The Chroma server cannot be reached or the URL is not one."""
 
 
 class Store:
-    """Chroma collection ``settings.collection`` under ``settings.data_dir``.
+    """Chroma collection ``settings.collection`` under ``settings.data_dir`` or on ``settings.chroma_url``.
 
     The embedding model is loaded on first use, so cheap questions (is anything indexed?) stay cheap.
     """
@@ -30,6 +47,8 @@ class Store:
 
     @cached_property
     def client(self) -> chromadb.ClientAPI:
+        if self.settings.chroma_url:
+            return connect(self.settings.chroma_url)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(
             path=str(self.settings.chroma_dir),
@@ -80,16 +99,38 @@ class Store:
 
     def chunks_per_path(self) -> Counter[str]:
         """How many chunks each indexed file has, keyed by its resolved path."""
-        metadatas = self.vectors.get(include=["metadatas"])["metadatas"]
-        return Counter(m["path"] for m in metadatas)
+        return Counter(meta["path"] for _, meta in pages(self.vectors, "metadatas"))
 
-    def all_sentences(self) -> list[Document]:
-        """Every indexed sentence, for the lexical retriever."""
-        found = self.sentence_vectors.get(include=["documents", "metadatas"])
-        return [
-            Document(page_content=text, metadata=meta, id=id_)
+    def sentences_by_id(self, ids: list[str]) -> list[Document]:
+        """These indexed sentences, in the order asked (ids no longer indexed are left out)."""
+        found = self.sentence_vectors.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {
+            id_: Document(page_content=text, metadata=meta, id=id_)
             for id_, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
-        ]
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def reconcile_records(self) -> None:
+        """Rebuild a record manager from its collection when their sizes disagree.
+
+        Runs before every ingest: a second machine sharing a Chroma server, a server that was reset or
+        a deleted record file would otherwise re-embed everything or keep stale chunks forever.
+        """
+        for vectors, records in self.layers():
+            held = vectors._collection.count()
+            if _record_count(records) == held:
+                continue
+            while keys := records.list_keys(limit=PAGE):
+                records.delete_keys(keys)
+            ids, paths = [], []
+            for id_, meta in pages(vectors, "metadatas"):
+                ids.append(id_)
+                paths.append(meta["path"])
+                if len(ids) == PAGE:
+                    records.update(ids, group_ids=paths)
+                    ids, paths = [], []
+            if ids:
+                records.update(ids, group_ids=paths)
 
     def delete_paths(self, paths: list[str]) -> int:
         """Remove these files from every layer and its record manager; return the chunks removed."""
@@ -101,3 +142,46 @@ class Store:
                 records.delete_keys(ids)
             removed.append(len(ids))
         return removed[0] if removed else 0
+
+
+def pages(vectors: Chroma, field: str) -> Iterator[tuple[str, object]]:
+    """``(id, documents|metadatas value)`` of every row, read a page at a time."""
+    offset = 0
+    while True:
+        found = vectors.get(include=[field], limit=PAGE, offset=offset)
+        yield from zip(found["ids"], found[field], strict=True)
+        if len(found["ids"]) < PAGE:
+            return
+        offset += PAGE
+
+
+def connect(url: str) -> chromadb.ClientAPI:
+    """A client of the Chroma server at ``url`` (``http://host:port`` or ``https://...``)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in {"http", "https"} or not parts.hostname or port == -1 or parts.path not in {"", "/"}:
+        raise StoreUnavailable(f"chroma_url {url!r} is not a server address like http://127.0.0.1:8000")
+    ssl = parts.scheme == "https"
+    try:
+        return chromadb.HttpClient(
+            host=parts.hostname,
+            port=port or (443 if ssl else 8000),
+            ssl=ssl,
+            settings=chromadb.Settings(anonymized_telemetry=False),
+        )
+    except Exception as exc:  # chromadb says ValueError("Could not connect ..."); httpx errors vary
+        raise StoreUnavailable(
+            f"cannot reach the Chroma server at {url} ({exc}); start it with "
+            "`chroma run --path DIR --host HOST --port PORT` or unset chroma_url to use the local index"
+        ) from exc
+
+
+def _record_count(records: SQLRecordManager) -> int:
+    with records.engine.connect() as connection:
+        return connection.execute(
+            sqlalchemy.text("SELECT count(*) FROM upsertion_record WHERE namespace = :namespace"),
+            {"namespace": records.namespace},
+        ).scalar_one()
