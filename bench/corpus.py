@@ -51,6 +51,7 @@ class Fact:
     source: str  # file name of the article that states it
     question: str
     answer: str
+    town: str = ""  # the invented place it is about: named in no other article
 
 
 def seed_material() -> tuple[list[str], list[str], list[str]]:
@@ -108,7 +109,7 @@ def _article(rng: random.Random, name: str, sentences, titles, people, town: str
         at += size
     title = f"{rng.choice(titles)} ({town})"
     text = "\n\n".join([title, *paragraphs]) + "\n"
-    return text, Fact(source=name, question=question.format(**values), answer=answer.format(**values))
+    return text, Fact(name, question.format(**values), answer.format(**values), town)
 
 
 def _is_person(name: str) -> bool:

@@ -35,6 +35,7 @@ HEADING_PENALTY = 0.1  # a headline, byline or question is rarely an answer
 REPEAT_PENALTY = 0.2  # a sentence an earlier answer already quoted
 TOPIC_BONUS = 0.1  # a follow-up stays with the article the conversation was about
 MIN_HEADING_WORDS = 6  # shorter unpunctuated lines are bylines and captions
+MAX_CACHED = 50_000  # sentence vectors kept across questions (~150 MB at most)
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,17 @@ class ExtractiveAnswerer:
         ranked = sorted(range(len(candidates)), key=lambda i: -total[i])
         return [Scored(candidates[i], float(total[i]), float(meaning[i]), float(wording[i])) for i in ranked]
 
+    def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Take sentence vectors the index already holds, so they need not be embedded again."""
+        for text, vector in vectors.items():
+            self._vectors.setdefault(text, vector)
+        while len(self._vectors) > MAX_CACHED:  # oldest first: a long-running server stays bounded
+            del self._vectors[next(iter(self._vectors))]
+
     def _embed(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if missing:
-            for text, vector in zip(missing, self.embeddings.embed_documents(missing), strict=True):
-                self._vectors[text] = np.asarray(vector)
+            self.remember(dict(zip(missing, map(np.asarray, self.embeddings.embed_documents(missing)), strict=True)))
         return np.stack([self._vectors[t] for t in texts])
 
     def _cosine(self, a: str, b: str) -> float:

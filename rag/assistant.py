@@ -95,7 +95,9 @@ class Assistant:
             self.store.sentence_vectors.as_retriever(search_kwargs={"k": self.settings.top_sentences}),
             self.lexical,
         ]
-        return retrieve(retrievers, query)
+        documents = retrieve(retrievers, query)
+        self.answerer.remember(self.store.sentence_vectors_of(documents))
+        return documents
 
     def stats(self) -> dict:
         """What is indexed: articles, chunks and the embedding model."""

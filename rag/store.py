@@ -15,6 +15,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 import chromadb
+import numpy as np
 import sqlalchemy
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
@@ -43,7 +44,9 @@ class Store:
 
     @cached_property
     def embeddings(self) -> Embeddings:
-        return load_embeddings(self.settings.embedding_model, self.settings.embed_batch_size)
+        return load_embeddings(
+            self.settings.embedding_model, self.settings.embed_batch_size, self.settings.embedding_backend
+        )
 
     @cached_property
     def client(self) -> chromadb.ClientAPI:
@@ -109,6 +112,24 @@ class Store:
             for id_, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
         }
         return [by_id[i] for i in ids if i in by_id]
+
+    def sentence_vectors_of(self, documents: list[Document]) -> dict[str, np.ndarray]:
+        """The stored vectors of the sentences of these documents' files that read alone (no lead).
+
+        The answerer scores every sentence of the retrieved chunks by its vector; reading them from
+        the index instead of embedding them again is most of a question's cost.
+        """
+        paths = sorted({d.metadata["path"] for d in documents})
+        if not paths:
+            return {}
+        found = self.sentence_vectors.get(
+            where={"path": {"$in": paths}}, include=["documents", "metadatas", "embeddings"]
+        )
+        return {
+            text: np.asarray(vector)
+            for text, meta, vector in zip(found["documents"], found["metadatas"], found["embeddings"], strict=True)
+            if not meta.get("lead")
+        }
 
     def reconcile_records(self) -> None:
         """Rebuild a record manager from its collection when their sizes disagree.
