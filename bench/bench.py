@@ -1,72 +1,310 @@
-"""Benchmark: ingest time, question latency and memory, printed as figures (never asserted).
+"""Benchmark at corpus sizes N: ingest speed against the embedding ceiling, re-ingest, latency, accuracy, memory.
 
-.venv/bin/python bench/bench.py [--repeat N]
+    .venv/bin/python bench/bench.py --n 100 1000        # a table on stdout, JSON in artifacts/bench/
+    RAG_CHROMA_URL=http://127.0.0.1:8000 .venv/bin/python bench/bench.py --n 100   # any RAG_* setting applies
+
+For each N a synthetic corpus is generated (``bench/corpus.py``: seed sentences recombined, one
+planted fact per article) and measured in a fresh process, so peak memory is that N's own:
+
+- ingest: wall time of a cold ``Assistant.ingest`` and texts (chunks + sentences) embedded per second;
+- ceiling: the same model embedding a uniform sample of the same texts in one call, nothing else
+  (``--ceiling-texts``); ingest speed as a percentage of it is what chunking, Chroma and the
+  record manager cost;
+- re-ingest of the unchanged corpus: its time as a percentage of the first, and texts embedded (0);
+- questions: the planted facts (``--questions`` of them, spread over the corpus), each asked once:
+  latency p50/p95 of ``Assistant.ask`` (retrieve + answer) and the share answered with the
+  planted fact from the right file; the BM25 index build (first question) is timed on its own;
+- peak RSS of that process, index size on disk, and cold start: a new ``rag ask`` process, from
+  start to printed answer.
+
+Wall times depend on what else the machine runs; the "cpu" columns (CPU seconds of the process,
+all threads) move less with load. ``--lexical-only`` measures the BM25 index alone, which needs no
+embedding and so reaches N = 10 000 in minutes. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-QUESTIONS = [
-    "Who is Norway's chargé d'affaires in Afghanistan?",
-    "Who is Pakistan's envoy to the UN?",
-    "How many people need humanitarian assistance in Afghanistan?",
-    "What did Sergey Lavrov say about the United States?",
-    "Who won the 2022 FIFA World Cup?",
-]
+OUT = ROOT / "artifacts" / "bench"
+RAG = str(Path(sys.executable).parent / "rag")
+COLUMNS = (  # (JSON key, table heading, format)
+    ("n", "N", "{}"),
+    ("chunks", "chunks", "{}"),
+    ("sentences", "sentences", "{}"),
+    ("ingest_s", "ingest s", "{:.1f}"),
+    ("ingest_texts_per_s", "texts/s", "{:.1f}"),
+    ("ceiling_texts_per_s", "ceiling/s", "{:.1f}"),
+    ("ingest_pct_of_ceiling", "% ceil", "{:.0f}%"),
+    ("ingest_pct_of_ceiling_cpu", "% ceil cpu", "{:.0f}%"),
+    ("reingest_s", "re-ingest s", "{:.2f}"),
+    ("reingest_pct", "% first", "{:.1f}%"),
+    ("reingest_embedded", "re-emb", "{}"),
+    ("query_p50_ms", "p50 ms", "{:.0f}"),
+    ("query_p95_ms", "p95 ms", "{:.0f}"),
+    ("query_cpu_p50_ms", "cpu p50", "{:.0f}"),
+    ("query_cpu_p95_ms", "cpu p95", "{:.0f}"),
+    ("accuracy", "accuracy", "{:.2f}"),
+    ("bm25_build_s", "bm25 s", "{:.2f}"),
+    ("peak_rss_mb", "RSS MB", "{:.0f}"),
+    ("index_mb", "index MB", "{:.0f}"),
+    ("cold_start_s", "cold s", "{:.1f}"),
+)
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5, help="times each question is asked")
-    args = parser.parse_args()
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[round(share * (len(ordered) - 1))]
+
+
+def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) -> dict:
+    """Everything but cold start and disk size, in this (fresh) process."""
+    from corpus import read_facts
+
+    from rag import Assistant, Settings
+    from rag.chunking import chunk_article, sentence_documents
+    from rag.loading import find_files, load_article
+
+    settings = Settings(data_dir=data_dir, corpus=[corpus], collection=data_dir.name)
+    assistant = Assistant(settings)
+    if settings.chroma_url:  # a server keeps collections across runs: start cold
+        for name in (settings.collection, f"{settings.collection}-sentences"):
+            if name in {c if isinstance(c, str) else c.name for c in assistant.store.client.list_collections()}:
+                assistant.store.client.delete_collection(name)
+    began = time.perf_counter()
+    embeddings = assistant.store.embeddings
+    embeddings.embed_documents(["warm up"])
+    model_s = time.perf_counter() - began
+
+    cpu = time.process_time()
+    cold = assistant.ingest(progress=sys.stderr.isatty())
+    ingest_cpu = time.process_time() - cpu
+    texts = cold.embedded + cold.sentences_embedded
+    rss_ingest = rss_mb()
+    warm = assistant.ingest(progress=False)
 
     began = time.perf_counter()
-    from rag import Assistant, Settings
+    lexical = assistant.lexical
+    bm25_s = time.perf_counter() - began
 
-    imported = time.perf_counter() - began
-    with tempfile.TemporaryDirectory() as data_dir:
-        assistant = Assistant(Settings(data_dir=Path(data_dir)))
+    facts = read_facts(corpus)
+    step = max(1, len(facts) // questions)
+    asked = facts[::step][:questions]
+    latencies, cpu_times, correct = [], [], 0
+    for fact in asked:
+        began, cpu = time.perf_counter(), time.process_time()
+        answer = assistant.ask(fact.question)
+        latencies.append(time.perf_counter() - began)
+        cpu_times.append(time.process_time() - cpu)
+        cited = answer.citations[0].source if answer.citations else None
+        correct += fact.answer in answer.answer and cited == fact.source
+
+    # The ceiling: the same model on a uniform sample of the same texts, in one call.
+    stride = max(1, (cold.chunks + cold.sentences) // ceiling_texts)
+    sample: list[str] = []
+    position = 0
+    for path in find_files([corpus])[0]:
+        chunks = chunk_article(
+            load_article(path, settings.max_file_bytes),
+            tokenizer=settings.tokenizer,
+            chunk_tokens=settings.chunk_tokens,
+            overlap_tokens=settings.chunk_overlap_tokens,
+        )
+        for document in [*chunks, *sentence_documents(chunks)]:
+            if position % stride == 0:
+                sample.append(document.page_content)
+            position += 1
+    began, cpu = time.perf_counter(), time.process_time()
+    embeddings.embed_documents(sample)
+    ceiling = len(sample) / (time.perf_counter() - began)
+    ceiling_cpu = len(sample) / (time.process_time() - cpu)
+
+    rate = texts / cold.seconds
+    return {
+        "files": cold.files,
+        "chunks": cold.chunks,
+        "sentences": cold.sentences,
+        "model_load_s": model_s,
+        "ingest_s": cold.seconds,
+        "ingest_texts": texts,
+        "ingest_texts_per_s": rate,
+        "ingest_chunks_per_s": cold.chunks / cold.seconds,
+        "ceiling_texts_per_s": ceiling,
+        "ceiling_sample": len(sample),
+        "ingest_pct_of_ceiling": 100 * rate / ceiling,
+        "ingest_cpu_s": ingest_cpu,
+        "ceiling_texts_per_cpu_s": ceiling_cpu,
+        "ingest_pct_of_ceiling_cpu": 100 * (texts / ingest_cpu) / ceiling_cpu,
+        "reingest_s": warm.seconds,
+        "reingest_pct": 100 * warm.seconds / cold.seconds,
+        "reingest_embedded": warm.embedded + warm.sentences_embedded,
+        "bm25_build_s": bm25_s,
+        "bm25_matrix_mb": lexical.index.nbytes() / 2**20,
+        "questions": len(asked),
+        "query_p50_ms": 1000 * statistics.median(latencies),
+        "query_p95_ms": 1000 * percentile(latencies, 0.95),
+        "query_cpu_p50_ms": 1000 * statistics.median(cpu_times),
+        "query_cpu_p95_ms": 1000 * percentile(cpu_times, 0.95),
+        "accuracy": correct / len(asked),
+        "rss_after_ingest_mb": rss_ingest,
+        "peak_rss_mb": rss_mb(),
+        "embedding_model": settings.embedding_model,
+        "embedding_backend": settings.embedding_backend,
+        "chroma_url": settings.chroma_url,
+    }
+
+
+def lexical_only(n: int, work: Path, questions: int) -> dict:
+    """The BM25 index alone at N articles: build time, memory, query time (no embedding needed)."""
+    from corpus import generate, read_facts
+
+    from rag.chunking import chunk_article, sentence_documents
+    from rag.lexical import BM25Index
+    from rag.loading import find_files, load_article
+    from rag.settings import Settings
+    from rag.text import terms
+
+    corpus = work / f"corpus-{n}"
+    if not (corpus / "facts.jsonl").exists() or len(list(corpus.glob("*.txt"))) != n:
+        shutil.rmtree(corpus, ignore_errors=True)
+        generate(corpus, n)
+    settings = Settings()
+
+    def sentences():
+        for path in find_files([corpus])[0]:
+            article = load_article(path, settings.max_file_bytes)
+            chunks = chunk_article(article, tokenizer=settings.tokenizer, chunk_tokens=200, overlap_tokens=40)
+            for number, document in enumerate(sentence_documents(chunks)):
+                yield f"{path.name}:{number}", document.page_content
+
+    rows = list(sentences())  # texts held here only to time the index build alone
+    rss_before = rss_mb()
+    began = time.perf_counter()
+    index = BM25Index(rows)
+    build_s = time.perf_counter() - began
+    facts = read_facts(corpus)[:: max(1, n // questions)][:questions]
+    latencies, found = [], 0
+    for fact in facts:
         began = time.perf_counter()
-        assistant.store.embeddings  # noqa: B018 - load the model on its own clock
-        loaded = time.perf_counter() - began
-        cold = assistant.ingest([ROOT / "seeds"], progress=False)
-        warm = assistant.ingest([ROOT / "seeds"], progress=False)
-        first = time.perf_counter()
-        assistant.ask(QUESTIONS[0])
-        first = time.perf_counter() - first
-        latencies = []
-        for _ in range(args.repeat):
-            for question in QUESTIONS:
-                began = time.perf_counter()
-                assistant.ask(question)
-                latencies.append(time.perf_counter() - began)
-    latencies.sort()
-    print(f"import rag:            {imported:6.2f} s")
-    print(f"load embedding model:  {loaded:6.2f} s")
-    print(f"ingest seeds (cold):   {cold.seconds:6.2f} s  ({cold.summary()})")
-    print(f"ingest seeds (again):  {warm.seconds:6.2f} s  ({warm.summary()})")
-    print(f"first question:        {first * 1000:6.0f} ms")
-    print(
-        f"question p50 / p95:    {statistics.median(latencies) * 1000:6.0f} / "
-        f"{latencies[int(0.95 * (len(latencies) - 1))] * 1000:.0f} ms over {len(latencies)} questions"
+        best = index.top(terms(fact.question), 8)
+        latencies.append(time.perf_counter() - began)
+        found += any(id_.startswith(fact.source + ":") for id_, _ in best)
+    return {
+        "n": n,
+        "sentences": len(index),
+        "bm25_build_s": build_s,
+        "bm25_matrix_mb": index.nbytes() / 2**20,
+        "rss_growth_mb": rss_mb() - rss_before,
+        "bm25_query_p50_ms": 1000 * statistics.median(latencies),
+        "bm25_query_p95_ms": 1000 * percentile(latencies, 0.95),
+        "planted_fact_in_bm25_top8": found / len(facts),
+    }
+
+
+def cold_start(corpus: Path, data_dir: Path) -> tuple[float, bool]:
+    """Seconds from starting ``rag ask`` in a new process to its printed answer, and whether it was right."""
+    from corpus import read_facts
+
+    fact = read_facts(corpus)[-1]
+    began = time.perf_counter()
+    done = subprocess.run(
+        [RAG, "ask", "--json", "--data-dir", str(data_dir), "--collection", data_dir.name, fact.question],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
-    print(f"peak memory (RSS):     {rss_mb():6.0f} MB")
+    seconds = time.perf_counter() - began
+    answer = json.loads(done.stdout)
+    return seconds, fact.answer in answer["answer"]
+
+
+def run(n: int, questions: int, ceiling_texts: int, work: Path) -> dict:
+    """Generate N articles, measure them in a child process, then cold start and disk size."""
+    from corpus import generate
+
+    corpus, data_dir = work / f"corpus-{n}", work / f"data-{n}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    if not (corpus / "facts.jsonl").exists() or len(list(corpus.glob("*.txt"))) != n:
+        shutil.rmtree(corpus, ignore_errors=True)
+        generate(corpus, n)
+    result_file = work / f"result-{n}.json"
+    command = [sys.executable, __file__, "--measure", str(corpus), str(data_dir), str(result_file)]
+    subprocess.run([*command, "--questions", str(questions), "--ceiling-texts", str(ceiling_texts)], check=True)
+    result = {"n": n, **json.loads(result_file.read_text())}
+    result["cold_start_s"], result["cold_start_correct"] = cold_start(corpus, data_dir)
+    result["index_mb"] = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 2**20
+    return result
+
+
+def table(results: list[dict]) -> str:
+    rows = [[heading for _, heading, _ in COLUMNS]]
+    rows += [[fmt.format(r[key]) for key, _, fmt in COLUMNS] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = ["| " + " | ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[100], help="corpus sizes (default: 100)")
+    parser.add_argument("--questions", type=int, default=100, help="planted facts asked per size")
+    parser.add_argument("--ceiling-texts", type=int, default=3000, help="texts embedded to measure the ceiling")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the JSON results")
+    parser.add_argument("--work", type=Path, help="keep corpora and indexes here (default: a temp folder)")
+    parser.add_argument("--lexical-only", action="store_true", help="measure the BM25 index alone (no embedding)")
+    parser.add_argument("--measure", nargs=3, type=Path, metavar=("CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.measure:
+        corpus, data_dir, result_file = args.measure
+        result_file.write_text(json.dumps(measure(corpus, data_dir, args.questions, args.ceiling_texts)))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as temporary:
+        work = args.work or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        if args.lexical_only:
+            for n in args.n:
+                print(json.dumps(lexical_only(n, work, args.questions)), flush=True)
+            return
+        results = []
+        for n in args.n:
+            results.append(run(n, args.questions, args.ceiling_texts, work))
+            print(table(results[-1:]), file=sys.stderr, flush=True)
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "results": results,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    for name in (f"bench-{stamp}.json", "latest.json"):
+        (args.out / name).write_text(json.dumps(report, indent=2) + "\n")
+    print(table(results))
+    print(f"\nJSON: {args.out / f'bench-{stamp}.json'}")
 
 
 if __name__ == "__main__":

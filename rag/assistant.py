@@ -13,13 +13,13 @@ from rag.answer import ExtractiveAnswerer
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion
 from rag.ingest import IngestReport, ingest
-from rag.lexical import LexicalRetriever
+from rag.lexical import BM25Index, LexicalRetriever
 from rag.loading import Article, load_article
 from rag.multilingual import load_multilingual
 from rag.rerank import Reranker, Scored, candidates, rerank_documents
 from rag.retrieve import fused_retriever, retrieve
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import Store, pages
 
 ABSTENTION = "The articles don't say. I found nothing in them that answers this question."
 
@@ -88,11 +88,9 @@ class Assistant:
         """
         built = self._bm25
         if built is None or built[0] != self.store.generation:
-            built = (
-                self.store.generation,
-                LexicalRetriever(documents=self.store.all_sentences(), k=self.settings.top_sentences),
-            )
-            self._bm25 = built
+            index = BM25Index(pages(self.store.sentence_vectors, "documents"))
+            retriever = LexicalRetriever(index=index, fetch=self.store.sentences_by_id, k=self.settings.top_sentences)
+            built = self._bm25 = (self.store.generation, retriever)
         return built[1]
 
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
@@ -120,7 +118,9 @@ class Assistant:
             if self.store.count() == 0:
                 raise EmptyIndex("nothing is indexed yet; run `rag ingest` (defaults to seeds/) first")
             documents = retrieve(self._retriever(), query)
-        scored = self.reranker.score(query, candidates(documents[: self.settings.rerank_depth]))
+            pool = documents[: self.settings.rerank_depth]
+            self.reranker.remember(self.store.sentence_vectors_of(pool))
+        scored = self.reranker.score(query, candidates(pool))
         if self.settings.rerank:
             documents = rerank_documents(documents, scored)
         return documents, scored

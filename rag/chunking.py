@@ -72,12 +72,12 @@ def sentence_documents(chunks: list[Document]) -> list[Document]:
     simply a one-sentence chunk to every reader.
     """
     documents = []
-    seen: set[int] = set()
+    seen: set[tuple[str, int]] = set()
     for chunk in chunks:
         for text, start, end, lead in sentences_with_leads(chunk):
-            if start in seen:
+            if (chunk.metadata["path"], start) in seen:  # the overlap repeats sentences of one file
                 continue
-            seen.add(start)
+            seen.add((chunk.metadata["path"], start))
             metadata = chunk.metadata | {
                 "start": start,
                 "end": end,

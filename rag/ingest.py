@@ -1,15 +1,18 @@
-"""ingest → store: read article files, chunk them and sync them into the index.
+"""ingest → store: read article files, chunk them and sync them into the index, a batch of files at a time.
 
 Syncing uses LangChain's indexing API (``langchain_core.indexing.index``) with a SQL record
 manager: unchanged chunks are skipped, a changed file's old chunks are replaced, and files that
-disappeared from an ingested folder are removed. Every file is read and chunked before anything is
-written, so a bad file costs only itself (its chunks from an earlier ingest stay).
+disappeared from an ingested folder are removed. Files stream through in batches of whole files
+(about ``BATCH_CHUNKS`` chunks), so memory stays flat whatever the corpus size; a file that cannot
+be read is reported and skipped, and its chunks already in the index stay.
 
-Safe to interrupt: the new embeddings are computed first, then written under the store's exclusive
-lock (questions meanwhile see the old index). ``index()`` runs on groups of whole files in one batch
-each, so a file's new chunks and the deletion of its old ones are one step; a run killed part-way
-leaves some files old and some new, and the next run repairs Chroma and the records
-(:meth:`Store.repair`) and finishes the job.
+Each batch's new embeddings are computed first, then written under the store's exclusive lock
+(questions meanwhile see the index before the batch), as one ``index()`` call with one internal
+batch: a file's new chunks and the deletion of its old ones are one step, and a file split over
+two calls would have its unchanged chunks deleted by the first call's cleanup. A run killed
+part-way leaves some files old and some new; the next run repairs Chroma and the records
+(:meth:`Store.repair`, or :meth:`Store.reconcile_records` on a shared Chroma server) and
+finishes the job.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +35,8 @@ from rag.loading import find_files, load_article
 from rag.settings import Settings
 from rag.store import Store
 
+BATCH_CHUNKS = 256  # chunks per index() call (with ~5x as many sentences): big enough to embed efficiently
+
 
 @dataclass
 class IngestReport:
@@ -40,6 +46,7 @@ class IngestReport:
     embedded: int = 0
     skipped: int = 0
     removed: int = 0
+    sentences_embedded: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # files not ingested, and why
     notes: list[str] = field(default_factory=list)  # worth knowing, not a problem (duplicates)
@@ -65,46 +72,47 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     began = time.perf_counter()
     report = IngestReport()
     files, report.errors = find_files(paths)
-    chunks, duplicates = _read(files, settings, store, report)
-    sentences = [sentence_documents(documents) for documents in chunks]
-    report.chunks = sum(map(len, chunks))
-    report.sentences = sum(map(len, sentences))
-
     show = sys.stderr.isatty() if progress is None else progress
-    for records, per_file in [(store.records, chunks), (store.sentence_records, sentences)]:
-        # The slow part, before questions have to wait.
-        wanted = [d for documents in per_file for d in documents]
-        keys = [document_key(d) for d in wanted]
-        known = [found for first in range(0, len(keys), 1000) for found in records.exists(keys[first : first + 1000])]
-        new = [d.page_content for d, exists in zip(wanted, known, strict=True) if not exists]
-        bar = tqdm(total=len(new), desc="embedding", disable=not show or not new, file=sys.stderr)
-        for first in range(0, len(new), 256):
-            store.precomputed.precompute(new[first : first + 256])
-            bar.update(len(new[first : first + 256]))
-        bar.close()
-
-    try:
-        with store.writing():
-            store.repair()  # the collections are (re)opened inside the lock: another process may have written
-            layers = zip(store.layers(), (chunks, sentences), strict=True)
-            results = [_sync(vectors, records, per_file, settings) for (vectors, records), per_file in layers]
-            report.removed = store.delete_paths(duplicates + _vanished(paths, store))
-    finally:
-        store.precomputed.forget()
-    report.embedded = results[0]["num_added"] + results[0]["num_updated"]
-    report.skipped = results[0]["num_skipped"]
-    report.removed += results[0]["num_deleted"]
+    with store.writing():  # the collections are (re)opened inside the lock: another process may have written
+        if settings.chroma_url:  # a shared server holds other machines' chunks: adopt their records
+            store.reconcile_records()
+        else:  # drop what a killed run left half-written
+            store.repair()
+    first_with: dict[str, Path] = {}  # text digest -> the file indexed with it, across batches
+    duplicates: list[str] = []
+    with tqdm(total=len(files), desc="indexing", unit="file", disable=not show or not files, file=sys.stderr) as bar:
+        for loaded, done in _batches(files, settings, report):
+            chunks = _first_copies(loaded, files, store, first_with, duplicates, report)
+            sentences = [sentence_documents(documents) for documents in chunks]
+            report.chunks += sum(map(len, chunks))
+            report.sentences += sum(map(len, sentences))
+            layers = list(zip(store.layers(), (chunks, sentences), strict=True))
+            for (_, records), per_file in layers:  # the slow part, before questions have to wait
+                _precompute(store, records, [d for documents in per_file for d in documents])
+            try:
+                with store.writing():
+                    results = [_sync(vectors, records, per_file) for (vectors, records), per_file in layers]
+            finally:
+                store.precomputed.forget()
+            report.embedded += results[0]["num_added"] + results[0]["num_updated"]
+            report.skipped += results[0]["num_skipped"]
+            report.removed += results[0]["num_deleted"]
+            report.sentences_embedded += results[1]["num_added"] + results[1]["num_updated"]
+            bar.update(done)
+    with store.writing():
+        report.removed += store.delete_paths(duplicates + _vanished(paths, store))
     report.seconds = time.perf_counter() - began
     return report
 
 
-def _read(files: list[Path], settings: Settings, store: Store, report: IngestReport):
-    """Each readable file's chunks; files whose text is already indexed under another name are skipped.
-
-    Returns ``(chunks per file, paths of skipped duplicates)``: a duplicate's old chunks are removed.
-    """
-    loaded: list[tuple[Path, list[Document]]] = []
+def _batches(
+    files: list[Path], settings: Settings, report: IngestReport
+) -> Iterator[tuple[list[tuple[Path, list[Document]]], int]]:
+    """``([(file, its chunks), ...], files looked at)``, about ``BATCH_CHUNKS`` chunks at a time."""
+    batch: list[tuple[Path, list[Document]]] = []
+    size = looked = 0
     for path in files:
+        looked += 1
         try:
             article = load_article(path, settings.max_file_bytes)
         except InvalidInput as problem:
@@ -119,10 +127,28 @@ def _read(files: list[Path], settings: Settings, store: Store, report: IngestRep
         if not documents:
             report.errors.append(f"{path}: no text to index")
             continue
-        loaded.append((path, documents))
-    first_with = _indexed_elsewhere(store, {documents[0].metadata["file_hash"] for _, documents in loaded}, files)
+        batch.append((path, documents))
+        size += len(documents)
+        if size >= BATCH_CHUNKS:
+            yield batch, looked
+            batch, size, looked = [], 0, 0
+    if batch or looked:
+        yield batch, looked
+
+
+def _first_copies(
+    loaded: list[tuple[Path, list[Document]]],
+    files: list[Path],
+    store: Store,
+    first_with: dict[str, Path],
+    duplicates: list[str],
+    report: IngestReport,
+) -> list[list[Document]]:
+    """Each file's chunks, unless its text is already indexed (or being indexed) under another name."""
+    elsewhere = _indexed_elsewhere(store, {documents[0].metadata["file_hash"] for _, documents in loaded}, files)
+    for digest, path in elsewhere.items():
+        first_with.setdefault(digest, path)
     chunks: list[list[Document]] = []
-    duplicates: list[str] = []
     for path, documents in loaded:
         original = first_with.setdefault(documents[0].metadata["file_hash"], path)
         if original != path:
@@ -131,7 +157,7 @@ def _read(files: list[Path], settings: Settings, store: Store, report: IngestRep
             continue
         chunks.append(documents)
         report.files += 1
-    return chunks, duplicates
+    return chunks
 
 
 def _indexed_elsewhere(store: Store, digests: set[str], files: list[Path]) -> dict[str, Path]:
@@ -147,26 +173,27 @@ def _indexed_elsewhere(store: Store, digests: set[str], files: list[Path]) -> di
     return found
 
 
-def _sync(vectors, records, per_file: list[list[Document]], settings: Settings) -> dict[str, int]:
-    """``index()`` over groups of whole files, each group one batch (see the module docstring)."""
-    totals = {"num_added": 0, "num_updated": 0, "num_skipped": 0, "num_deleted": 0}
-    group: list[Document] = []
-    for position, documents in enumerate(per_file):
-        group += documents
-        if len(group) >= settings.embed_batch_size * 8 or position == len(per_file) - 1:
-            result = index(
-                group,
-                records,
-                vectors,
-                cleanup="incremental",
-                source_id_key="path",
-                key_encoder=document_key,
-                batch_size=min(len(group), MAX_BATCH),
-            )
-            for name in totals:
-                totals[name] += result[name]
-            group = []
-    return totals
+def _precompute(store: Store, records, documents: list[Document]) -> None:
+    """Embed the documents the index does not hold yet, outside the write lock."""
+    keys = [document_key(d) for d in documents]
+    known = [found for first in range(0, len(keys), 1000) for found in records.exists(keys[first : first + 1000])]
+    new = [d.page_content for d, exists in zip(documents, known, strict=True) if not exists]
+    for first in range(0, len(new), 256):
+        store.precomputed.precompute(new[first : first + 256])
+
+
+def _sync(vectors, records, per_file: list[list[Document]]) -> dict[str, int]:
+    """``index()`` over whole files in one internal batch (see the module docstring)."""
+    group = [d for documents in per_file for d in documents]
+    return index(
+        group,
+        records,
+        vectors,
+        cleanup="incremental",
+        source_id_key="path",
+        key_encoder=document_key,
+        batch_size=min(max(len(group), 1), MAX_BATCH),
+    )
 
 
 def _vanished(paths: list[Path], store: Store) -> list[str]:

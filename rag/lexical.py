@@ -2,35 +2,83 @@
 
 "Who is the Taliban's foreign minister?" must reach "Amir Khan Muttaqi, the Taliban's foreign
 minister said that ISIS ..." although that sentence's meaning is about ISIS training centres.
+
+The index is one sparse matrix of BM25 weights (sentences x terms), holding only ids and weights:
+a question's scores are the sum of the few columns its terms name, a millisecond affair at
+hundreds of thousands of sentences, and the sentences themselves are fetched from the store only
+for the best few.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
-from rank_bm25 import BM25Okapi
+from pydantic import ConfigDict
+from scipy import sparse
 
 from rag.text import terms
 
+K1, B = 1.5, 0.75  # Okapi BM25's usual term-frequency saturation and length normalisation
+
+
+class BM25Index:
+    """Okapi BM25 scores of every sentence for a list of query terms."""
+
+    def __init__(self, rows: Iterable[tuple[str, str]]):
+        """Index ``(id, text)`` rows; the texts are not kept."""
+        self.ids: list[str] = []
+        self.vocabulary: dict[str, int] = {}
+        row_of, column_of, counts, lengths = array("i"), array("i"), array("f"), array("f")
+        for id_, text in rows:
+            bag = Counter(terms(text))
+            for term, count in bag.items():
+                row_of.append(len(self.ids))
+                column_of.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
+                counts.append(count)
+            lengths.append(sum(bag.values()))
+            self.ids.append(id_)
+        rows_, columns = np.frombuffer(row_of, np.int32), np.frombuffer(column_of, np.int32)
+        tf, length = np.frombuffer(counts, np.float32), np.frombuffer(lengths, np.float32)
+        n = len(self.ids)
+        frequency = np.bincount(columns, minlength=len(self.vocabulary))
+        idf = np.log1p((n - frequency + 0.5) / (frequency + 0.5))
+        norm = K1 * (1 - B + B * length / max(float(length.mean()) if n else 1.0, 1e-9))
+        weights = idf[columns] * tf * (K1 + 1) / (tf + norm[rows_])
+        self.matrix = sparse.csc_matrix((weights, (rows_, columns)), shape=(n, len(self.vocabulary)))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def top(self, query_terms: list[str], k: int) -> list[tuple[str, float]]:
+        """The ``k`` best ``(id, score)`` with a score above zero, best first."""
+        columns = [self.vocabulary[t] for t in query_terms if t in self.vocabulary]
+        if not columns or not self.ids or k <= 0:
+            return []
+        scores = np.asarray(self.matrix[:, columns].sum(axis=1)).ravel()
+        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in best if scores[i] > 0]
+
+    def nbytes(self) -> int:
+        """Memory held by the matrix (the ids and vocabulary come on top)."""
+        m = self.matrix
+        return m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+
 
 class LexicalRetriever(BaseRetriever):
-    """BM25 over a fixed list of documents, using the same word folding as answer scoring."""
+    """BM25 over the indexed sentences, using the same word folding as answer scoring."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    documents: list[Document]
+    index: BM25Index
+    fetch: Callable[[list[str]], list[Document]]  # ids -> documents, in that order
     k: int = 8
-    _bm25: BM25Okapi | None = PrivateAttr(default=None)
-
-    def model_post_init(self, __context) -> None:
-        tokenized = [terms(d.page_content) for d in self.documents]
-        self._bm25 = BM25Okapi(tokenized) if any(tokenized) else None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        query_terms = terms(query)
-        if self._bm25 is None or not query_terms:
-            return []
-        scores = self._bm25.get_scores(query_terms)
-        best = sorted(range(len(scores)), key=lambda i: -scores[i])[: self.k]
-        return [self.documents[i] for i in best if scores[i] > 0]
+        best = self.index.top(terms(query), self.k)
+        return self.fetch([id_ for id_, _ in best]) if best else []

