@@ -74,7 +74,7 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     files, report.errors = find_files(paths)
     show = sys.stderr.isatty() if progress is None else progress
     with store.writing():  # the collections are (re)opened inside the lock: another process may have written
-        if settings.chroma_url:  # a shared server holds other machines' chunks: adopt their records
+        if settings.chroma_url or store.records_lost():  # adopt what the collection holds, embed nothing again
             store.reconcile_records()
         else:  # drop what a killed run left half-written
             store.repair()

@@ -193,6 +193,10 @@ class Store:
             if not meta.get("lead")
         }
 
+    def records_lost(self) -> bool:
+        """Whether a layer holds vectors but has no record of them (the record file was deleted)."""
+        return any(_record_count(records) == 0 < vectors._collection.count() for vectors, records in self.layers())
+
     def reconcile_records(self) -> None:
         """Rebuild a record manager from its collection when their sizes disagree.
 
