@@ -74,9 +74,12 @@ class ExtractiveAnswerer:
     def select(self, query: Query, documents: list[Document]) -> list[Scored]:
         """The sentences that answer ``query``, best first; empty when none does."""
         sentences = candidates(documents)
-        if not sentences:
+        return self.choose(self.score(query, sentences)) if sentences else []
+
+    def choose(self, scored: list[Scored]) -> list[Scored]:
+        """The best of ``scored`` (as ranked by :meth:`score`) worth quoting; empty when none is relevant."""
+        if not scored:
             return []
-        scored = self.score(query, sentences)
         best = scored[0]
         if best.score < self.min_relevance:
             return []

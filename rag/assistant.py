@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from langchain_core.documents import Document
 
 from rag.answer import ExtractiveAnswerer, Scored, candidates
 from rag.conversation import History, Query
-from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion
+from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion, RagError
 from rag.ingest import IngestReport, ingest
 from rag.lexical import LexicalRetriever
 from rag.loading import Article, load_article
@@ -19,6 +22,14 @@ from rag.settings import Settings
 from rag.store import Store
 
 ABSTENTION = "The articles don't say. I found nothing in them that answers this question."
+ANSWERERS = ("extractive", "llm")
+FALLBACK = "showing sentences quoted from the articles instead."
+NOTICES = {
+    "timeout": "The language model did not finish within {timeout:g} s; " + FALLBACK,
+    "unsupported": "The language model's answer was not supported by the articles' passages; " + FALLBACK,
+    "refused": "The language model found no answer in the passages.",
+    "dropped": "{dropped} sentence(s) of the language model's answer were left out: no passage supports them.",
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,9 @@ class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
+    answerer: str = "extractive"  # "llm" when a language model wrote (and the checker passed) the answer
+    notice: str | None = None  # shown beside the answer: a fallback, or sentences left out
+    grounding: dict | None = None  # the checker's counts for a generated answer: kept, dropped, ...
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,13 +89,93 @@ class Assistant:
         self.__dict__.pop("lexical", None)  # rebuilt from the new index on the next question
         return report
 
-    def ask(self, question: str, history: History = ()) -> Answer:
-        question = self._check(question)
-        query = Query.build(question, _check_history(history))
-        chosen = self.answerer.select(query, self._retrieve(query))
-        if not chosen:
-            return Answer(question=question, answer=ABSTENTION, abstained=True)
-        return _compose(question, chosen)
+    @cached_property
+    def generator(self):
+        """The language-model answerer the settings configure (``--llm local|openai``)."""
+        from rag.generate import GenerativeAnswerer  # LLM packages load only when one is configured
+        from rag.llm import chat_model
+
+        return GenerativeAnswerer(
+            chat_model(self.settings),
+            self._similarity,
+            timeout=self.settings.llm_timeout,
+            min_support=self.settings.llm_min_support,
+        )
+
+    @property
+    def answerers(self) -> list[str]:
+        """What ``ask(..., answerer=)`` accepts here: the first is the default."""
+        return ["llm", "extractive"] if self.settings.llm != "none" else ["extractive"]
+
+    def ask(self, question: str, history: History = (), answerer: str | None = None) -> Answer:
+        """The answer: quoted sentences, or with ``--llm`` a written answer whose sentences were checked."""
+        *_, answer = self.stream(question, history, answerer)
+        return answer
+
+    def stream(self, question: str, history: History = (), answerer: str | None = None) -> Iterator[str | Answer]:
+        """Checked sentences of a written answer as the model produces them, then the final ``Answer``.
+
+        Only sentences the checker accepted are yielded; the final ``Answer`` is authoritative (after a
+        fallback it holds quoted sentences that replace whatever was streamed). The extractive answerer
+        yields the ``Answer`` alone.
+        """
+        answerer = self._answerer(answerer)  # bad input fails here, before anything is streamed
+        return self._stream(self._check(question), _check_history(history), answerer)
+
+    def _stream(self, question: str, history: list[tuple[str, str]], answerer: str) -> Iterator[str | Answer]:
+        query = Query.build(question, history)
+        if answerer == "llm" and self.settings.llm_rewrite:
+            rewritten = self.generator.rewrite(question, history)
+            if rewritten:
+                query = dataclasses.replace(query, standalone=rewritten)
+        scored = self.answerer.score(query, candidates(self._retrieve(query)))
+        chosen = self.answerer.choose(scored)
+        if not chosen:  # weak evidence: abstain before any model is asked
+            yield Answer(question=question, answer=ABSTENTION, abstained=True, answerer=answerer)
+            return
+        quoted = _compose(question, chosen)
+        if answerer == "extractive":
+            yield quoted
+            return
+        yield from self._generate(question, query, scored, chosen, quoted)
+
+    def _generate(self, question: str, query: Query, scored: list[Scored], chosen: list[Scored], quoted: Answer):
+        from rag.grounding import Passage
+
+        ranked = [*chosen, *(s for s in scored if all(s is not c for c in chosen))][: self.settings.llm_passages]
+        passages = [Passage(s.sentence.in_context, (s.sentence.source, s.sentence.start)) for s in ranked]
+        outcome = None
+        for piece in self.generator.stream(query.standalone, passages):
+            if isinstance(piece, str):
+                yield piece
+            else:
+                outcome = piece
+        grounded = outcome.grounded
+        counts = grounded.counts()
+        if outcome.failure:
+            reason = "error" if outcome.failure.startswith("error") else outcome.failure
+            notice = NOTICES.get(reason, "The language model failed ({failure}); " + FALLBACK)
+            notice = notice.format(timeout=self.settings.llm_timeout, failure=outcome.failure.removeprefix("error: "))
+            yield dataclasses.replace(quoted, notice=notice, grounding=counts)
+        elif not grounded.sentences:
+            yield Answer(question, ABSTENTION, [], True, "llm", NOTICES["refused"], counts)
+        else:
+            cited = [ranked[i] for i in grounded.cited]
+            notice = NOTICES["dropped"].format(dropped=grounded.dropped) if grounded.dropped else None
+            yield Answer(question, grounded.text, _citations(cited), False, "llm", notice, counts)
+
+    def _similarity(self, a: str, b: str) -> float:
+        vectors = np.asarray(self.store.embeddings.embed_documents([a, b]))
+        return float(vectors[0] @ vectors[1])
+
+    def _answerer(self, answerer: str | None) -> str:
+        if answerer is None:
+            return self.answerers[0]
+        if answerer not in ANSWERERS:
+            raise InvalidQuestion(f"answerer must be one of {', '.join(ANSWERERS)}, not {answerer!r}")
+        if answerer not in self.answerers:
+            raise RagError("no language model is configured: start with --llm local or --llm openai")
+        return answerer
 
     def ranked(self, question: str, history: History = ()) -> list[Scored]:
         """Every candidate sentence with its scores, best first: what ``ask`` chose from, and why."""
@@ -137,7 +231,13 @@ def _check_history(history: History) -> list[tuple[str, str]]:
 
 
 def _compose(question: str, chosen: list[Scored]) -> Answer:
-    citations = [
+    citations = _citations(chosen)
+    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    return Answer(question=question, answer=text, citations=citations)
+
+
+def _citations(chosen: list[Scored]) -> list[Citation]:
+    return [
         Citation(
             n=n,
             source=s.sentence.source,
@@ -150,5 +250,3 @@ def _compose(question: str, chosen: list[Scored]) -> Answer:
         )
         for n, s in enumerate(chosen, start=1)
     ]
-    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Answer(question=question, answer=text, citations=citations)
