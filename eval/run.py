@@ -40,6 +40,10 @@ def evaluate(assistant: Assistant, questions: list[dict]) -> tuple[dict, list[di
                 "abstained": answer.abstained,
                 "source_ok": answerable and first in item["sources"],
                 "answer_ok": answerable and any(s.lower() in answer.answer.lower() for s in item["answer_contains"]),
+                "citations": len(answer.citations),
+                "citations_ok": sum(c.source in item.get("sources", []) for c in answer.citations),
+                "generated": answer.answerer == "llm" and not answer.abstained,
+                "fell_back": answer.answerer != "llm" and answer.notice is not None,
                 "seconds": seconds,
                 "question": item["question"],
                 "answer": answer.answer,
@@ -54,6 +58,12 @@ def evaluate(assistant: Assistant, questions: list[dict]) -> tuple[dict, list[di
         "answer_match": _share(r["answer_ok"] for r in answerable),
         "answered": _share(not r["abstained"] for r in answerable),
         "abstain_accuracy": _share(r["abstained"] for r in unanswerable),
+        # Of all citations given for answerable questions, the share pointing at an expected file.
+        "citation_precision": round(
+            sum(r["citations_ok"] for r in answerable) / max(1, sum(r["citations"] for r in answerable)), 4
+        ),
+        "generated": sum(r["generated"] for r in rows),  # answers written by a language model
+        "fell_back": sum(r["fell_back"] for r in rows),  # model failed: quoted answer shown instead
         "latency_p50_s": round(statistics.median(latencies), 3),
         "latency_p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3),
     }

@@ -142,7 +142,8 @@ class Assistant:
     def _generate(self, question: str, query: Query, scored: list[Scored], chosen: list[Scored], quoted: Answer):
         from rag.grounding import Passage
 
-        ranked = [*chosen, *(s for s in scored if all(s is not c for c in chosen))][: self.settings.llm_passages]
+        ranked = list({s.sentence.in_context: s for s in reversed([*chosen, *scored])}.values())[::-1]
+        ranked = ranked[: self.settings.llm_passages]  # chosen first, then the next best; each text once
         passages = [Passage(s.sentence.in_context, (s.sentence.source, s.sentence.start)) for s in ranked]
         outcome = None
         for piece in self.generator.stream(query.standalone, passages):

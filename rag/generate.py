@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
@@ -27,10 +28,12 @@ SYSTEM = (
     "Write one to three short sentences. End every sentence with the number of the passage it "
     "comes from, like [1]. If the passages do not answer the question, reply only: NOT FOUND."
 )
+INSTRUCTION = "Answer with words from the passages, and cite the passage number like [1]."
 REWRITE = (
     "Rewrite the follow-up question so that it can be understood without the conversation, "
     "naming who or what it is about. Reply with the rewritten question only."
 )
+STOP = ["\nQuestion:", "\nPassages:"]  # small models go on to invent the next exchange
 MAX_REWRITE_TOKENS = 48
 PREVIOUS_ANSWER_CHARS = 400  # of the last answer shown to the rewriter
 
@@ -59,13 +62,15 @@ class GenerativeAnswerer:
         deadline = time.monotonic() + self.timeout
         raw = []
         try:
-            for chunk in self.model.stream(prompt(question, passages)):
-                if time.monotonic() > deadline:
-                    raise TimeoutError
-                raw.append(chunk.text)
-                for sentence in splitter.feed(chunk.text):
-                    if (shown := grounder.check(sentence)) is not None:
-                        yield shown
+            # Closing the stream stops the generation (and frees the local model) on a timeout.
+            with closing(self.model.stream(prompt(question, passages), stop=STOP)) as chunks:
+                for chunk in chunks:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError
+                    raw.append(chunk.text)
+                    for sentence in splitter.feed(chunk.text):
+                        if (shown := grounder.check(sentence)) is not None:
+                            yield shown
             for sentence in splitter.flush():
                 if (shown := grounder.check(sentence)) is not None:
                     yield shown
@@ -105,7 +110,7 @@ class GenerativeAnswerer:
 
 def prompt(question: str, passages: list[Passage]) -> list:
     numbered = "\n".join(f"[{n}] {p.text}" for n, p in enumerate(passages, start=1))
-    return [SystemMessage(SYSTEM), HumanMessage(f"Passages:\n{numbered}\n\nQuestion: {question}")]
+    return [SystemMessage(SYSTEM), HumanMessage(f"Passages:\n{numbered}\n\nQuestion: {question}\n{INSTRUCTION}")]
 
 
 def _usable_rewrite(question: str, reply: str) -> str | None:

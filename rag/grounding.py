@@ -4,7 +4,7 @@ A language model is asked to cite passages with ``[n]`` markers. Nothing it writ
 
 - a marker that points to no passage is removed and counted (``unknown_markers``);
 - a sentence is kept only when the passages it cites *support* it: most of its content words
-  occur in them, and every number and name in it does (a small model's favourite invention is a
+  occur in them (at most a few are new), and every number and name in it does (a small model's favourite invention is a
   figure: "the population of Norway is 1.4 million"); when embeddings are at hand, its meaning
   must also be close to theirs;
 - a sentence with no marker, or whose markers point to passages that do not support it, is
@@ -26,6 +26,7 @@ from rag.text import CAPITALISED, fold, terms
 
 MIN_SUPPORT = 0.6  # share of a sentence's content words its cited passages must contain
 MIN_SIMILARITY = 0.45  # cosine between sentence and cited passages, when embeddings are given
+MAX_NEW_WORDS = 3  # content words a sentence may add to its cited passages ("said", "caused", ...)
 MIN_RELEVANT = 0.3  # a cited passage sharing fewer of the sentence's words is not counted as its source
 
 MARKER = re.compile(r"\[\s*(?:passage\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*)?\d+)*)\s*\]", re.IGNORECASE)
@@ -123,6 +124,8 @@ class Grounder:
                 self.result.cited.append(i)
             numbers.append(self._numbers[key])
         shown = f"{text} {''.join(f'[{n}]' for n in sorted(set(numbers)))}"
+        if shown in self.result.sentences:
+            return None  # said once is enough
         self.result.sentences.append(shown)
         return shown
 
@@ -142,6 +145,8 @@ class Grounder:
 
     def _supports(self, text: str, sources: list[int]) -> bool:
         if self.support(text, sources) < self.min_support:
+            return False
+        if len(_claims(text) - set().union(*(self._terms[i] for i in sources))) > MAX_NEW_WORDS:
             return False
         if self.similarity is None:
             return True

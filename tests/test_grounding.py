@@ -90,3 +90,23 @@ def test_list_items_are_sentences_too():
         "Munir Akram [1]",
         "Paul Klouman Bekken [2]",
     ]
+
+
+def test_a_sentence_adding_several_words_to_its_passage_is_dropped():
+    result = ground(
+        "The Taliban's foreign minister Abdul Kabir met Norway's envoy, a member of its delegation [1].",
+        [
+            Passage(
+                "During a meeting with the Norwegian ambassador, Abdul Kabir, the Taliban's deputy prime minister, "
+                "highlighted the need for engagement.",
+                ("d", 0),
+            )
+        ],
+    )
+    assert result.sentences == [] and result.dropped == 1
+
+
+def test_a_repeated_sentence_is_shown_once():
+    assert ground(
+        "Munir Akram is Pakistan's UN envoy [1]. Munir Akram is Pakistan's UN envoy [1].", PASSAGES
+    ).sentences == ["Munir Akram is Pakistan's UN envoy. [1]"]
