@@ -130,5 +130,9 @@ def _without_markers(text: str) -> str:
 
 
 def _describe(problem: Exception) -> str:
-    name = type(problem).__name__
-    return {"APIConnectionError": "connection refused or lost", "APITimeoutError": "timed out"}.get(name, name)
+    name = type(problem).__name__  # openai's APITimeoutError is a kind of connection error: ask it first
+    if "Timeout" in name:
+        return f"{name}: timed out"
+    if "Connection" in name or isinstance(problem, ConnectionError):
+        return f"{name}: connection refused or lost"
+    return name
