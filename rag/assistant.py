@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from langchain_core.documents import Document
 
 from rag.answer import ExtractiveAnswerer
 from rag.conversation import History, Query
-from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion
+from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion, RagError
 from rag.ingest import IngestReport, ingest
 from rag.lexical import BM25Index, LexicalRetriever
 from rag.loading import Article, load_article
@@ -22,6 +25,14 @@ from rag.settings import Settings
 from rag.store import Store, pages
 
 ABSTENTION = "The articles don't say. I found nothing in them that answers this question."
+ANSWERERS = ("extractive", "llm")
+FALLBACK = "showing sentences quoted from the articles instead."
+NOTICES = {
+    "timeout": "The language model did not finish within {timeout:g} s; " + FALLBACK,
+    "unsupported": "The language model's answer was not supported by the articles' passages; " + FALLBACK,
+    "refused": "The language model found no answer in the passages.",
+    "dropped": "{dropped} sentence(s) of the language model's answer were left out: no passage supports them.",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,9 @@ class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
+    answerer: str = "extractive"  # "llm" when a language model wrote (and the checker passed) the answer
+    notice: str | None = None  # shown beside the answer: a fallback, or sentences left out
+    grounding: dict | None = None  # the checker's counts for a generated answer: kept, dropped, ...
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,13 +110,94 @@ class Assistant:
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         return ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
 
-    def ask(self, question: str, history: History = ()) -> Answer:
-        query = Query.build(self._check(question), _check_history(history))
+    @cached_property
+    def generator(self):
+        """The language-model answerer the settings configure (``--llm local|openai``)."""
+        from rag.generate import GenerativeAnswerer  # LLM packages load only when one is configured
+        from rag.llm import chat_model
+
+        return GenerativeAnswerer(
+            chat_model(self.settings),
+            self._similarity,
+            timeout=self.settings.llm_timeout,
+            min_support=self.settings.llm_min_support,
+        )
+
+    @property
+    def answerers(self) -> list[str]:
+        """What ``ask(..., answerer=)`` accepts here: the first is the default."""
+        return ["llm", "extractive"] if self.settings.llm != "none" else ["extractive"]
+
+    def ask(self, question: str, history: History = (), answerer: str | None = None) -> Answer:
+        """The answer: quoted sentences, or with ``--llm`` a written answer whose sentences were checked."""
+        *_, answer = self.stream(question, history, answerer)
+        return answer
+
+    def stream(self, question: str, history: History = (), answerer: str | None = None) -> Iterator[str | Answer]:
+        """Checked sentences of a written answer as the model produces them, then the final ``Answer``.
+
+        Only sentences the checker accepted are yielded; the final ``Answer`` is authoritative (after a
+        fallback it holds quoted sentences that replace whatever was streamed). The extractive answerer
+        yields the ``Answer`` alone.
+        """
+        answerer = self._answerer(answerer)  # bad input fails here, before anything is streamed
+        return self._stream(self._check(question), _check_history(history), answerer)
+
+    def _stream(self, question: str, history: list[tuple[str, str]], answerer: str) -> Iterator[str | Answer]:
+        query = Query.build(question, history)
+        if answerer == "llm" and self.settings.llm_rewrite:
+            rewritten = self.generator.rewrite(question, history)
+            if rewritten:
+                query = dataclasses.replace(query, standalone=rewritten)
         _, scored = self._search(query)
         chosen = self.answerer.select(scored)
-        if not chosen:
-            return Answer(question=query.asked, answer=ABSTENTION, abstained=True)
-        return _compose(query.asked, chosen)
+        if not chosen:  # weak evidence: abstain before any model is asked
+            yield Answer(question=question, answer=ABSTENTION, abstained=True, answerer=answerer)
+            return
+        quoted = _compose(question, chosen)
+        if answerer == "extractive":
+            yield quoted
+            return
+        yield from self._generate(question, query, scored, chosen, quoted)
+
+    def _generate(self, question: str, query: Query, scored: list[Scored], chosen: list[Scored], quoted: Answer):
+        from rag.grounding import Passage
+
+        ranked = list({s.sentence.in_context: s for s in reversed([*chosen, *scored])}.values())[::-1]
+        ranked = ranked[: self.settings.llm_passages]  # chosen first, then the next best; each text once
+        passages = [Passage(s.sentence.in_context, (s.sentence.source, s.sentence.start)) for s in ranked]
+        outcome = None
+        for piece in self.generator.stream(query.standalone, passages):
+            if isinstance(piece, str):
+                yield piece
+            else:
+                outcome = piece
+        grounded = outcome.grounded
+        counts = grounded.counts()
+        if outcome.failure:
+            reason = "error" if outcome.failure.startswith("error") else outcome.failure
+            notice = NOTICES.get(reason, "The language model failed ({failure}); " + FALLBACK)
+            notice = notice.format(timeout=self.settings.llm_timeout, failure=outcome.failure.removeprefix("error: "))
+            yield dataclasses.replace(quoted, notice=notice, grounding=counts)
+        elif not grounded.sentences:
+            yield Answer(question, ABSTENTION, [], True, "llm", NOTICES["refused"], counts)
+        else:
+            cited = [ranked[i] for i in grounded.cited]
+            notice = NOTICES["dropped"].format(dropped=grounded.dropped) if grounded.dropped else None
+            yield Answer(question, grounded.text, _citations(cited), False, "llm", notice, counts)
+
+    def _similarity(self, a: str, b: str) -> float:
+        vectors = np.asarray(self.store.embeddings.embed_documents([a, b]))
+        return float(vectors[0] @ vectors[1])
+
+    def _answerer(self, answerer: str | None) -> str:
+        if answerer is None:
+            return self.answerers[0]
+        if answerer not in ANSWERERS:
+            raise InvalidQuestion(f"answerer must be one of {', '.join(ANSWERERS)}, not {answerer!r}")
+        if answerer not in self.answerers:
+            raise RagError("no language model is configured: start with --llm local or --llm openai")
+        return answerer
 
     def search(self, question: str, history: History = ()) -> list[Document]:
         """The passages retrieved for a question, best first (reranked unless ``rerank`` is off)."""
@@ -219,7 +314,13 @@ def _shown(text: str, limit: int = 80) -> str:
 
 
 def _compose(question: str, chosen: list[Scored]) -> Answer:
-    citations = [
+    citations = _citations(chosen)
+    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    return Answer(question=question, answer=text, citations=citations)
+
+
+def _citations(chosen: list[Scored]) -> list[Citation]:
+    return [
         Citation(
             n=n,
             source=s.sentence.source,
@@ -232,5 +333,3 @@ def _compose(question: str, chosen: list[Scored]) -> Answer:
         )
         for n, s in enumerate(chosen, start=1)
     ]
-    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Answer(question=question, answer=text, citations=citations)

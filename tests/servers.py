@@ -81,3 +81,46 @@ def get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as failed:
         return failed.code, failed.read()
+
+
+@contextmanager
+def running_llama_server(model: Path, log_dir: Path):
+    """Yield the /v1 base URL of llama-cpp-python's OpenAI-compatible server serving ``model``."""
+    port = free_port()
+    log = open(log_dir / f"llama-{port}.log", "w")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"llama server exited: {(log_dir / f'llama-{port}.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"llama server did not answer /v1/models within {START_TIMEOUT}s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def stream_lines(url: str, body: dict) -> list[dict]:
+    """POST and read a JSON-lines response to its end."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=300) as response:
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        return [json.loads(line) for line in response if line.strip()]

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
-from rag import Assistant, EmptyIndex, RagError
+from rag import Answer, Assistant, EmptyIndex, RagError
 from ui.render import article_page
 
 
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _json_lines(pieces: Iterator[str | Answer]) -> Iterator[str]:
+    """One JSON object a line; a failure after the stream began is a last ``{"error": ...}`` line."""
+    try:
+        for piece in pieces:
+            line = {"sentence": piece} if isinstance(piece, str) else {"answer": piece.to_dict()}
+            yield json.dumps(line, ensure_ascii=False) + "\n"
+    except RagError as problem:
+        yield json.dumps({"error": str(problem)}) + "\n"
 
 
 def router(assistant: Assistant) -> APIRouter:
@@ -25,9 +36,8 @@ def router(assistant: Assistant) -> APIRouter:
         """Liveness plus what is indexed: articles, chunks and the embedding model."""
         return {"status": "ok", **assistant.stats()}
 
-    @api.post("/ask")
-    async def ask(request: Request):
-        """``{"question": str, "history": [[q, a], ...]}`` -> the ``rag ask --json`` dict."""
+    async def read_question(request: Request) -> tuple[str, list[tuple[str, str]], str | None] | JSONResponse:
+        """The checked body ``{"question", "history", "answerer"}``, or the JSON 4xx to answer with."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return error(413, f"request body is larger than {limit} bytes")
@@ -40,20 +50,45 @@ def router(assistant: Assistant) -> APIRouter:
             return error(400, f"malformed JSON: {exc}")
         if not isinstance(data, dict):
             return error(400, 'the body must be a JSON object: {"question": "...", "history": [[q, a], ...]}')
-        question, history = data.get("question"), data.get("history", [])
+        question, history, answerer = data.get("question"), data.get("history", []), data.get("answerer")
         if not isinstance(question, str):
             return error(400, '"question" must be a string')
         if not isinstance(history, list) or not all(
             isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in history
         ):
             return error(400, '"history" must be a list of [question, answer] pairs of strings')
+        if answerer is not None and answerer not in assistant.answerers:
+            return error(400, f'"answerer" must be one of {", ".join(assistant.answerers)} on this server')
+        return question, [tuple(p) for p in history], answerer
+
+    @api.post("/ask")
+    async def ask(request: Request):
+        """``{"question": str, "history": [[q, a], ...], "answerer"?: str}`` -> the ``rag ask --json`` dict."""
+        checked = await read_question(request)
+        if isinstance(checked, JSONResponse):
+            return checked
         try:
-            answer = await run_in_threadpool(assistant.ask, question, [tuple(p) for p in history])
+            answer = await run_in_threadpool(assistant.ask, *checked)
         except EmptyIndex as problem:
             return error(409, str(problem))
         except RagError as problem:
             return error(400, str(problem))
         return answer.to_dict()
+
+    @api.post("/ask/stream")
+    async def ask_stream(request: Request):
+        """The same body as ``/api/ask``; JSON lines: ``{"sentence": ...}`` per checked sentence, then
+        ``{"answer": {...}}`` (the final answer, which replaces the sentences if it differs)."""
+        checked = await read_question(request)
+        if isinstance(checked, JSONResponse):
+            return checked
+        try:
+            pieces = await run_in_threadpool(assistant.stream, *checked)
+        except EmptyIndex as problem:
+            return error(409, str(problem))
+        except RagError as problem:
+            return error(400, str(problem))
+        return StreamingResponse(_json_lines(pieces), media_type="application/x-ndjson")
 
     @api.get("/articles/{source}", response_class=HTMLResponse)
     def article(source: str, start: int | None = None, end: int | None = None):

@@ -17,6 +17,10 @@ EXAMPLES = [
     "What did Sergey Lavrov say about the United States?",
     "How many people in Afghanistan need humanitarian assistance?",
 ]
+ANSWERER_LABELS = {
+    "extractive": "Quoted sentences (instant)",
+    "llm": "Written by the language model ({llm}), citations checked",
+}
 STREAM_PAUSE = 0.04  # seconds between streamed sentences, so the page can paint each one
 CSS = """
 .source {border-left: 3px solid #f0b429; padding: .3em .8em; margin-bottom: .8em}
@@ -30,8 +34,12 @@ CSS = """
 def build(assistant: Assistant) -> gr.Blocks:
     """The page. Its ``chat`` event is also the API endpoint for ``gradio_client``."""
 
-    def respond(message: str, messages: list, pairs: list):
-        """Stream one answer: a searching notice, then sentence by sentence with its sources."""
+    def respond(message: str, messages: list, pairs: list, answerer: str | None = None):
+        """Stream one answer: a searching notice, then sentence by sentence with its sources.
+
+        A language model's sentences appear as the checker accepts them; the final answer (which
+        may instead be quoted sentences, with a notice saying why) then replaces them.
+        """
         question = (message or "").strip()
         messages = list(messages or [])
         if not question:
@@ -43,7 +51,15 @@ def build(assistant: Assistant) -> gr.Blocks:
         ]
         yield messages, "", sources_html(None), pairs
         try:
-            answer = assistant.ask(question, [tuple(p) for p in pairs])
+            pieces = assistant.stream(question, [tuple(p) for p in pairs], answerer or assistant.answerers[0])
+            written = []
+            for piece in pieces:
+                if isinstance(piece, str):
+                    written.append(piece)
+                    messages[-1]["content"] = escape(" ".join(written)) + " …"
+                    yield messages, "", gr.skip(), pairs
+                else:
+                    answer = piece
         except RagError as problem:
             messages[-1]["content"] = escape(f"⚠ {problem}")
             yield messages, "", sources_html(None), pairs
@@ -52,11 +68,12 @@ def build(assistant: Assistant) -> gr.Blocks:
             passages = {c.n: assistant.passage(c.source, c.chunk) for c in answer.citations}
         except RagError:  # an ingest replaced the chunk since: show the quotes alone
             passages = {}
-        for shown in range(1, len(answer.citations)):
-            partial = dataclasses.replace(answer, citations=answer.citations[:shown])
-            messages[-1]["content"] = escape(chat_text(answer, upto=shown))
-            yield messages, "", sources_html(partial, passages), pairs
-            time.sleep(STREAM_PAUSE)
+        if answer.answerer == "extractive" and not written:
+            for shown in range(1, len(answer.citations)):
+                partial = dataclasses.replace(answer, citations=answer.citations[:shown])
+                messages[-1]["content"] = escape(chat_text(answer, upto=shown))
+                yield messages, "", sources_html(partial, passages), pairs
+                time.sleep(STREAM_PAUSE)
         messages[-1]["content"] = escape(chat_text(answer))
         yield messages, "", sources_html(answer, passages), [*pairs, [question, answer.answer]]
 
@@ -65,7 +82,7 @@ def build(assistant: Assistant) -> gr.Blocks:
 
     with gr.Blocks(title="Ask the news articles", analytics_enabled=False) as demo:
         gr.Markdown("## Ask the news articles")
-        note = gr.Markdown(index_note(assistant.stats()), elem_id="index-note")
+        note = gr.Markdown(index_note(assistant.stats(), assistant.settings.llm), elem_id="index-note")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Conversation", height=460, render_markdown=False, elem_id="chat")
@@ -75,13 +92,21 @@ def build(assistant: Assistant) -> gr.Blocks:
                     elem_id="question",
                     max_length=assistant.settings.max_question_chars,
                 )
+                choices = [ANSWERER_LABELS[a].format(llm=assistant.settings.llm) for a in assistant.answerers]
+                answerer = gr.Radio(
+                    list(zip(choices, assistant.answerers, strict=True)),
+                    value=assistant.answerers[0],
+                    label="Answers",
+                    visible=len(choices) > 1,  # only a choice when a language model is configured
+                    elem_id="answerer",
+                )
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
                 new = gr.Button("New conversation", size="sm")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html(None), elem_id="sources")
         pairs = gr.State([])
-        box.submit(respond, [box, chatbot, pairs], [chatbot, box, sources, pairs], api_name="chat")
+        box.submit(respond, [box, chatbot, pairs, answerer], [chatbot, box, sources, pairs], api_name="chat")
         new.click(restart, None, [chatbot, box, sources, pairs], api_name=False)
-        demo.load(lambda: index_note(assistant.stats()), None, note, api_name=False)
+        demo.load(lambda: index_note(assistant.stats(), assistant.settings.llm), None, note, api_name=False)
     return demo

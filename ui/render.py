@@ -16,9 +16,12 @@ def chat_text(answer: Answer, upto: int | None = None) -> str:
 
     ``upto`` keeps only the first sentences, for streaming.
     """
+    notice = f"\n\nⓘ {answer.notice}" if answer.notice else ""
     if answer.abstained:
-        return f"ⓘ {NOT_COVERED} {answer.answer}"
-    return " ".join(f"{c.quote} [{c.n}]" for c in answer.citations[:upto])
+        return f"ⓘ {NOT_COVERED} {answer.answer}{notice}"
+    if answer.answerer == "llm":  # written by the model, every sentence checked against its passage
+        return answer.answer + notice
+    return " ".join(f"{c.quote} [{c.n}]" for c in answer.citations[:upto]) + (notice if upto is None else "")
 
 
 def sources_html(answer: Answer | None, passages: dict[int, str] | None = None) -> str:
@@ -64,10 +67,15 @@ def _lines(text: str) -> str:
     return escape(text).replace("\n", "<br>")
 
 
-def index_note(stats: dict) -> str:
+def index_note(stats: dict, llm: str = "none") -> str:
+    answers = (
+        "answers quote the articles verbatim."
+        if llm == "none"
+        else f"answers are quoted, or written by the `{llm}` language model with every sentence checked."
+    )
     return (
         f"Indexed: **{stats['articles']} articles**, {stats['chunks']} chunks · "
-        f"embedding model `{stats['model']}` · answers quote the articles verbatim."
+        f"embedding model `{stats['model']}` · {answers}"
     )
 
 
