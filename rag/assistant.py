@@ -142,8 +142,11 @@ class Assistant:
     def _generate(self, question: str, query: Query, scored: list[Scored], chosen: list[Scored], quoted: Answer):
         from rag.grounding import Passage
 
-        ranked = list({s.sentence.in_context: s for s in reversed([*chosen, *scored])}.values())[::-1]
-        ranked = ranked[: self.settings.llm_passages]  # chosen first, then the next best; each text once
+        # The chosen sentences first, then other relevant ones: a passage below min_relevance could
+        # only lead the model to a true but beside-the-point answer, cited to the wrong article.
+        relevant = [s for s in scored if s.score >= self.settings.min_relevance]
+        ranked = list({s.sentence.in_context: s for s in reversed([*chosen, *relevant])}.values())[::-1]
+        ranked = ranked[: self.settings.llm_passages]  # each text once
         passages = [Passage(s.sentence.in_context, (s.sentence.source, s.sentence.start)) for s in ranked]
         outcome = None
         for piece in self.generator.stream(query.standalone, passages):

@@ -9,6 +9,7 @@ A language model is asked to cite passages with ``[n]`` markers. Nothing it writ
   must also be close to theirs;
 - a sentence with no marker, or whose markers point to passages that do not support it, is
   re-cited to the one passage that does (``recited``), or dropped (``dropped``);
+- a sentence that only says the question back, or goes round in circles, is dropped;
 - markers are renumbered densely in order of first use, one number per passage.
 
 The checker is pure (text in, text out) and incremental, so a streamed answer is checked as each
@@ -32,6 +33,7 @@ MIN_RELEVANT = 0.3  # a cited passage sharing fewer of the sentence's words is n
 MARKER = re.compile(r"\[\s*(?:passage\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*)?\d+)*)\s*\]", re.IGNORECASE)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\d[^\]]*\])+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_PREAMBLE = re.compile(r"^(?:the )?answer(?: is)?\s*:\s*", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _REFUSAL = re.compile(
     r"\b(not found|no answer|(?:do|does|did)(?: not|n[’']t) (?:say|mention|contain|provide|answer|know)|"
@@ -86,6 +88,7 @@ class Grounder:
         passages: list[Passage],
         similarity: Similarity | None = None,
         *,
+        question: str = "",
         min_support: float = MIN_SUPPORT,
         min_similarity: float = MIN_SIMILARITY,
     ):
@@ -95,6 +98,7 @@ class Grounder:
         self.min_similarity = min_similarity
         self.result = Grounded()
         self._numbers: dict[Hashable, int] = {}
+        self._asked = set(terms(question))
         self._terms = [set(terms(p.text)) for p in passages]
         self._folded = [fold(p.text) for p in passages]
 
@@ -102,11 +106,14 @@ class Grounder:
         """The sentence as it may be shown (markers renumbered), or None when it is not supported."""
         cited, unknown = _markers(sentence, len(self.passages))
         self.result.unknown_markers += unknown
-        text = _clean(MARKER.sub(" ", sentence))
+        text = _PREAMBLE.sub("", _clean(MARKER.sub(" ", sentence)))
         if not _claims(text):
             return None  # "Sure!", "Answer:": no claim to check
         if _REFUSAL.search(text):
             self.result.refused = True
+            return None
+        if (self._asked and _claims(text) <= self._asked) or _rambles(text):
+            self.result.dropped += 1  # the question said back, or a phrase going round in circles
             return None
         sources = [i for i in cited if self._overlap(text, [i]) >= MIN_RELEVANT]
         if not (sources and self._supports(text, sources)):
@@ -154,9 +161,9 @@ class Grounder:
         return self.similarity(text, joined) >= self.min_similarity
 
 
-def ground(answer: str, passages: list[Passage], similarity: Similarity | None = None, **limits) -> Grounded:
+def ground(answer: str, passages: list[Passage], similarity: Similarity | None = None, **options) -> Grounded:
     """Check a whole answer at once (what streaming does sentence by sentence)."""
-    grounder = Grounder(passages, similarity, **limits)
+    grounder = Grounder(passages, similarity, **options)
     splitter = SentenceSplitter()
     for sentence in [*splitter.feed(answer), *splitter.flush()]:
         grounder.check(sentence)
@@ -232,6 +239,12 @@ def _markers(sentence: str, count: int) -> tuple[list[int], int]:
 def _clean(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r"\s+([.,;:!?])", r"\1", text)
+
+
+def _rambles(text: str) -> bool:
+    """A sentence that keeps repeating itself: fewer than half of its (many) words are distinct."""
+    words = terms(text)
+    return len(words) >= 8 and len(set(words)) < len(words) / 2
 
 
 def _claims(text: str) -> set[str]:
