@@ -4,7 +4,8 @@ A language model is asked to cite passages with ``[n]`` markers. Nothing it writ
 
 - a marker that points to no passage is removed and counted (``unknown_markers``);
 - a sentence is kept only when the passages it cites *support* it: most of its content words
-  occur in them (at most a few are new), and every number and name in it does (a small model's favourite invention is a
+  occur in them (at most a few are new), every number and name in it does, and it says "not"
+  only if they do (a small model's favourite invention is a
   figure: "the population of Norway is 1.4 million"); when embeddings are at hand, its meaning
   must also be close to theirs;
 - a sentence with no marker, or whose markers point to passages that do not support it, is
@@ -33,6 +34,7 @@ MIN_RELEVANT = 0.3  # a cited passage sharing fewer of the sentence's words is n
 MARKER = re.compile(r"\[\s*(?:passage\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*)?\d+)*)\s*\]", re.IGNORECASE)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\d[^\]]*\])+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|nothing|without)\b|n[’']t\b", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^(?:the )?answer(?: is)?\s*:\s*", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _REFUSAL = re.compile(
@@ -155,6 +157,8 @@ class Grounder:
             return False
         if len(_claims(text) - set().union(*(self._terms[i] for i in sources))) > MAX_NEW_WORDS:
             return False
+        if _NEGATION.search(text) and not any(_NEGATION.search(self.passages[i].text) for i in sources):
+            return False  # "X did not meet Y" from "X met Y": same words, opposite meaning
         if self.similarity is None:
             return True
         joined = " ".join(self.passages[i].text for i in sources)

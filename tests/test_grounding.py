@@ -133,3 +133,9 @@ def test_a_sentence_going_round_in_circles_is_dropped():
         "of the Taliban's Foreign Ministry [1]."
     )
     assert ground(answer, passages).sentences == []
+
+
+def test_a_negation_the_passage_does_not_make_is_dropped():
+    passages = [Passage("During a meeting with the Norwegian ambassador, Abdul Kabir highlighted the ties.", ("g", 0))]
+    assert ground("Abdul Kabir did not meet with the Norwegian ambassador [1].", passages).sentences == []
+    assert ground("Abdul Kabir had a meeting with the Norwegian ambassador [1].", passages).dropped == 0
