@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.answer import ExtractiveAnswerer
+from rag.answer import MARGIN, ExtractiveAnswerer
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion, RagError
 from rag.ingest import IngestReport, ingest
@@ -163,8 +163,11 @@ class Assistant:
     def _generate(self, question: str, query: Query, scored: list[Scored], chosen: list[Scored], quoted: Answer):
         from rag.grounding import Passage
 
-        ranked = list({s.sentence.in_context: s for s in reversed([*chosen, *scored])}.values())[::-1]
-        ranked = ranked[: self.settings.llm_passages]  # chosen first, then the next best; each text once
+        # The chosen sentences first, then others scoring as close to the best: a weaker passage only
+        # leads a small model to a true but beside-the-point answer, cited to the wrong article.
+        relevant = [s for s in scored if s.score >= max(self.settings.min_relevance, chosen[0].score - MARGIN)]
+        ranked = list({s.sentence.in_context: s for s in reversed([*chosen, *relevant])}.values())[::-1]
+        ranked = ranked[: self.settings.llm_passages]  # each text once
         passages = [Passage(s.sentence.in_context, (s.sentence.source, s.sentence.start)) for s in ranked]
         outcome = None
         for piece in self.generator.stream(query.standalone, passages):

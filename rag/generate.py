@@ -57,7 +57,7 @@ class GenerativeAnswerer:
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Generated]:
         """Checked sentences as they complete, then one :class:`Generated`."""
-        grounder = Grounder(passages, self.similarity, min_support=self.min_support)
+        grounder = Grounder(passages, self.similarity, question=question, min_support=self.min_support)
         splitter = SentenceSplitter()
         deadline = time.monotonic() + self.timeout
         raw = []

@@ -4,11 +4,13 @@ A language model is asked to cite passages with ``[n]`` markers. Nothing it writ
 
 - a marker that points to no passage is removed and counted (``unknown_markers``);
 - a sentence is kept only when the passages it cites *support* it: most of its content words
-  occur in them (at most a few are new), and every number and name in it does (a small model's favourite invention is a
+  occur in them (at most a few are new), every number and name in it does, and it says "not"
+  only if they do (a small model's favourite invention is a
   figure: "the population of Norway is 1.4 million"); when embeddings are at hand, its meaning
   must also be close to theirs;
 - a sentence with no marker, or whose markers point to passages that do not support it, is
   re-cited to the one passage that does (``recited``), or dropped (``dropped``);
+- a sentence that only says the question back, or goes round in circles, is dropped;
 - markers are renumbered densely in order of first use, one number per passage.
 
 The checker is pure (text in, text out) and incremental, so a streamed answer is checked as each
@@ -32,6 +34,8 @@ MIN_RELEVANT = 0.3  # a cited passage sharing fewer of the sentence's words is n
 MARKER = re.compile(r"\[\s*(?:passage\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*)?\d+)*)\s*\]", re.IGNORECASE)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\d[^\]]*\])+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|nothing|without)\b|n[’']t\b", re.IGNORECASE)
+_PREAMBLE = re.compile(r"^(?:the )?answer(?: is)?\s*:\s*", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _REFUSAL = re.compile(
     r"\b(not found|no answer|(?:do|does|did)(?: not|n[’']t) (?:say|mention|contain|provide|answer|know)|"
@@ -86,6 +90,7 @@ class Grounder:
         passages: list[Passage],
         similarity: Similarity | None = None,
         *,
+        question: str = "",
         min_support: float = MIN_SUPPORT,
         min_similarity: float = MIN_SIMILARITY,
     ):
@@ -95,6 +100,7 @@ class Grounder:
         self.min_similarity = min_similarity
         self.result = Grounded()
         self._numbers: dict[Hashable, int] = {}
+        self._asked = set(terms(question))
         self._terms = [set(terms(p.text)) for p in passages]
         self._folded = [fold(p.text) for p in passages]
 
@@ -102,11 +108,14 @@ class Grounder:
         """The sentence as it may be shown (markers renumbered), or None when it is not supported."""
         cited, unknown = _markers(sentence, len(self.passages))
         self.result.unknown_markers += unknown
-        text = _clean(MARKER.sub(" ", sentence))
+        text = _PREAMBLE.sub("", _clean(MARKER.sub(" ", sentence)))
         if not _claims(text):
             return None  # "Sure!", "Answer:": no claim to check
         if _REFUSAL.search(text):
             self.result.refused = True
+            return None
+        if (self._asked and _claims(text) <= self._asked) or _rambles(text):
+            self.result.dropped += 1  # the question said back, or a phrase going round in circles
             return None
         sources = [i for i in cited if self._overlap(text, [i]) >= MIN_RELEVANT]
         if not (sources and self._supports(text, sources)):
@@ -148,15 +157,17 @@ class Grounder:
             return False
         if len(_claims(text) - set().union(*(self._terms[i] for i in sources))) > MAX_NEW_WORDS:
             return False
+        if _NEGATION.search(text) and not any(_NEGATION.search(self.passages[i].text) for i in sources):
+            return False  # "X did not meet Y" from "X met Y": same words, opposite meaning
         if self.similarity is None:
             return True
         joined = " ".join(self.passages[i].text for i in sources)
         return self.similarity(text, joined) >= self.min_similarity
 
 
-def ground(answer: str, passages: list[Passage], similarity: Similarity | None = None, **limits) -> Grounded:
+def ground(answer: str, passages: list[Passage], similarity: Similarity | None = None, **options) -> Grounded:
     """Check a whole answer at once (what streaming does sentence by sentence)."""
-    grounder = Grounder(passages, similarity, **limits)
+    grounder = Grounder(passages, similarity, **options)
     splitter = SentenceSplitter()
     for sentence in [*splitter.feed(answer), *splitter.flush()]:
         grounder.check(sentence)
@@ -232,6 +243,12 @@ def _markers(sentence: str, count: int) -> tuple[list[int], int]:
 def _clean(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r"\s+([.,;:!?])", r"\1", text)
+
+
+def _rambles(text: str) -> bool:
+    """A sentence that keeps repeating itself: fewer than half of its (many) words are distinct."""
+    words = terms(text)
+    return len(words) >= 8 and len(set(words)) < len(words) / 2
 
 
 def _claims(text: str) -> set[str]:

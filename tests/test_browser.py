@@ -22,6 +22,7 @@ if not Path(CHROMIUM).exists():
 
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
+expect.set_options(timeout=60_000)  # a busy 2-core machine can take seconds per answer
 
 
 @pytest.fixture(scope="module")

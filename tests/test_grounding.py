@@ -110,3 +110,32 @@ def test_a_repeated_sentence_is_shown_once():
     assert ground(
         "Munir Akram is Pakistan's UN envoy [1]. Munir Akram is Pakistan's UN envoy [1].", PASSAGES
     ).sentences == ["Munir Akram is Pakistan's UN envoy. [1]"]
+
+
+def test_saying_the_question_back_is_not_an_answer():
+    question = "Which alliance's military chief warned that ISIS endangers Central Asia?"
+    passages = [Passage("The CSTO's military chief warned that ISIS endangers Central Asia.", ("e", 0))]
+    assert (
+        ground(
+            "The alliance's military chief warned that ISIS endangers Central Asia [1].", passages, question=question
+        ).sentences
+        == []
+    )
+    assert ground(
+        "The CSTO's military chief warned that ISIS endangers Central Asia [1].", passages, question=question
+    ).sentences == ["The CSTO's military chief warned that ISIS endangers Central Asia. [1]"]
+
+
+def test_a_sentence_going_round_in_circles_is_dropped():
+    passages = [Passage("The Taliban's Foreign Ministry rejected the claims on Saturday.", ("f", 0))]
+    answer = (
+        "The Taliban's Foreign Ministry rejected the Taliban's Foreign Ministry's rejection "
+        "of the Taliban's Foreign Ministry [1]."
+    )
+    assert ground(answer, passages).sentences == []
+
+
+def test_a_negation_the_passage_does_not_make_is_dropped():
+    passages = [Passage("During a meeting with the Norwegian ambassador, Abdul Kabir highlighted the ties.", ("g", 0))]
+    assert ground("Abdul Kabir did not meet with the Norwegian ambassador [1].", passages).sentences == []
+    assert ground("Abdul Kabir had a meeting with the Norwegian ambassador [1].", passages).dropped == 0
