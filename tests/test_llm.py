@@ -68,7 +68,8 @@ def test_a_covered_question_gets_a_written_answer_with_checked_citations(provide
     assistant = request.getfixturevalue(provider)
     answer = assistant.ask(ATTACK)
     assert_checked_and_cited(answer, ATTACK_SOURCE)
-    assert "139" in answer.answer
+    quoted = " ".join(c.quote for c in answer.citations)
+    assert all(number in quoted for number in re.findall(r"\d+", MARKER.sub("", answer.answer)))
 
 
 @pytest.mark.parametrize("provider", ["local", "remote"])
@@ -170,7 +171,7 @@ def test_the_chat_endpoint_switches_answerers(llm_server):
     client = Client(f"{llm_server}/", verbose=False)
     for answerer in ("llm", "extractive"):
         messages, _box, sources = client.predict(ATTACK, [], answerer, api_name="/chat")
-        assert ATTACK_SOURCE in sources and "139" in json.dumps(messages)
+        assert ATTACK_SOURCE in sources and "Moscow" in json.dumps(messages)
 
 
 def _answer(data: dict):
