@@ -10,7 +10,8 @@ A language model is asked to cite passages with ``[n]`` markers. Nothing it writ
   must also be close to theirs;
 - a sentence with no marker, or whose markers point to passages that do not support it, is
   re-cited to the one passage that does (``recited``), or dropped (``dropped``);
-- a sentence that only says the question back, or goes round in circles, is dropped;
+- a sentence that only says the question back, goes round in circles, or is no sentence at all (a
+  bare phrase, or one cut off on "in"/"the") is dropped;
 - markers are renumbered densely in order of first use, one number per passage.
 
 The checker is pure (text in, text out) and incremental, so a streamed answer is checked as each
@@ -35,7 +36,11 @@ MARKER = re.compile(r"\[\s*(?:passage\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*)?\d+)*)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\d[^\]]*\])+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|nothing|without)\b|n[’']t\b", re.IGNORECASE)
-_PREAMBLE = re.compile(r"^(?:the )?answer(?: is)?\s*:\s*", re.IGNORECASE)
+_PREAMBLE = re.compile(r"^(?:the )?(?:answer|passage)(?: is)?\s*:\s*", re.IGNORECASE)
+# A sentence cut off ("... withdrew from Afghanistan in.") or a bare phrase ("Bortnikov [2]").
+_DANGLING = re.compile(r"\b(?:a|an|the|of|in|on|at|to|for|from|with|by|and|or|as|that|its|their)\W*$", re.IGNORECASE)
+_ENDED = re.compile(r"[.!?…\"”’')]\s*$")
+MIN_PHRASE_WORDS = 6  # below this, text without a full stop is a phrase, not a checkable claim
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _REFUSAL = re.compile(
     r"\b(not found|no answer|(?:do|does|did)(?: not|n[’']t) (?:say|mention|contain|provide|answer|know)|"
@@ -114,8 +119,8 @@ class Grounder:
         if _REFUSAL.search(text):
             self.result.refused = True
             return None
-        if (self._asked and _claims(text) <= self._asked) or _rambles(text):
-            self.result.dropped += 1  # the question said back, or a phrase going round in circles
+        if (self._asked and _claims(text) <= self._asked) or _rambles(text) or _fragment(text):
+            self.result.dropped += 1  # the question said back, words going round in circles, or no sentence
             return None
         sources = [i for i in cited if self._overlap(text, [i]) >= MIN_RELEVANT]
         if not (sources and self._supports(text, sources)):
@@ -249,6 +254,15 @@ def _rambles(text: str) -> bool:
     """A sentence that keeps repeating itself: fewer than half of its (many) words are distinct."""
     words = terms(text)
     return len(words) >= 8 and len(set(words)) < len(words) / 2
+
+
+def _fragment(text: str) -> bool:
+    """Not a whole sentence: it stops on "in"/"the"/..., or is a short phrase with no full stop.
+
+    A list of bare names taken from the passages passes every word check but answers nothing
+    the quoted sentences would not answer better.
+    """
+    return bool(_DANGLING.search(text)) or (len(text.split()) < MIN_PHRASE_WORDS and not _ENDED.search(text))
 
 
 def _claims(text: str) -> set[str]:

@@ -139,3 +139,22 @@ def test_a_negation_the_passage_does_not_make_is_dropped():
     passages = [Passage("During a meeting with the Norwegian ambassador, Abdul Kabir highlighted the ties.", ("g", 0))]
     assert ground("Abdul Kabir did not meet with the Norwegian ambassador [1].", passages).sentences == []
     assert ground("Abdul Kabir had a meeting with the Norwegian ambassador [1].", passages).dropped == 0
+
+
+def test_a_sentence_cut_off_mid_phrase_is_dropped():
+    passages = [Passage("The US completed its withdrawal from Afghanistan in August 2021.", ("h", 0))]
+    assert ground("The US completed its withdrawal from Afghanistan in. [1]", passages).sentences == []
+    assert ground("The US completed its withdrawal from Afghanistan in August 2021. [1]", passages).sentences == [
+        "The US completed its withdrawal from Afghanistan in August 2021. [1]"
+    ]
+
+
+def test_a_list_of_bare_names_is_not_an_answer():
+    result = ground("- Munir Akram [1]\n- Paul Klouman Bekken [2]\n", PASSAGES)
+    assert result.sentences == [] and result.dropped == 2
+
+
+def test_a_leading_the_passage_label_is_not_shown():
+    assert ground("The passage: Munir Akram is Pakistan's UN envoy [1].", PASSAGES).sentences == [
+        "Munir Akram is Pakistan's UN envoy. [1]"
+    ]
