@@ -29,6 +29,10 @@ METRICS: dict[str, tuple[str, bool]] = {
     "latency_p95_ms": ("95th percentile time per question", False),
 }
 QUALITY = [name for name in METRICS if not name.startswith("latency")]
+# Reported beside the metrics but never gated: they describe a run, they are not better or worse.
+INFO: dict[str, str] = {
+    "generated": "share of given answers a language model wrote and the checker kept (the rest are quoted)",
+}
 _WORD = re.compile(r"\w+")
 
 
@@ -42,6 +46,7 @@ class Outcome:
     answerable: bool
     abstained: bool
     answer: str
+    answerer: str  # "llm" when a language model wrote the answer, else "extractive"
     cited: list[str]  # distinct cited files, in citation order
     ranked: list[str]  # distinct source files, best first
     expected: list[str]
@@ -75,6 +80,7 @@ def score(case: Case, answer: Answer, ranked: list[str], ms: float) -> Outcome:
         answerable=case.answerable,
         abstained=answer.abstained,
         answer=answer.answer,
+        answerer=answer.answerer,
         cited=cited,
         ranked=ranked,
         expected=case.sources,
@@ -115,6 +121,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float | int]:
         "citation_recall": _mean(o.citation_recall for o in answerable),
         "abstain_accuracy": _mean(o.abstained for o in unanswerable),
         "false_abstention": _mean(o.abstained for o in answerable),
+        "generated": _mean(o.answerer == "llm" for o in outcomes if not o.abstained),
         "latency_p50_ms": _percentile([o.ms for o in outcomes], 0.50),
         "latency_p95_ms": _percentile([o.ms for o in outcomes], 0.95),
     }

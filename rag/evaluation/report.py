@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rag.evaluation.metrics import METRICS
+from rag.evaluation.metrics import INFO, METRICS
 from rag.evaluation.runner import Run
 
 CHARTED = (
@@ -35,7 +35,7 @@ def console_table(runs: list[Run], baseline: dict | None) -> str:
     columns = ([("baseline", baseline.get("metrics", {}))] if baseline else []) + [(r.label, r.metrics) for r in runs]
     width = max(12, *(len(label) for label, _ in columns))
     lines = [f"{'metric':<20}" + "".join(f"{label:>{width + 2}}" for label, _ in columns)]
-    for name in ("questions", *METRICS):
+    for name in ("questions", *METRICS, *INFO):
         cells = [_cell(name, figures.get(name)) for _, figures in columns]
         lines.append(f"{name:<20}" + "".join(f"{cell:>{width + 2}}" for cell in cells))
     return "\n".join(lines)
@@ -73,8 +73,8 @@ def markdown(runs: list[Run], baseline: dict | None, regressions: list[str]) -> 
         out += [""] if regressions else []
     out += ["| metric | " + " | ".join(label for label, _ in columns) + " | meaning |"]
     out += ["|---" * (len(columns) + 2) + "|"]
-    for name in ("questions", *METRICS):
-        meaning = METRICS[name][0] if name in METRICS else "questions asked"
+    for name in ("questions", *METRICS, *INFO):
+        meaning = METRICS[name][0] if name in METRICS else INFO.get(name, "questions asked")
         out.append(f"| {name} | " + " | ".join(_cell(name, f.get(name)) for _, f in columns) + f" | {meaning} |")
     for run in runs:
         out += ["", f"## {run.label}: per kind", ""]
