@@ -10,9 +10,8 @@ Each batch's new embeddings are computed first, then written under the store's e
 (questions meanwhile see the index before the batch), as one ``index()`` call with one internal
 batch: a file's new chunks and the deletion of its old ones are one step, and a file split over
 two calls would have its unchanged chunks deleted by the first call's cleanup. A run killed
-part-way leaves some files old and some new; the next run repairs Chroma and the records
-(:meth:`Store.repair`, or :meth:`Store.reconcile_records` on a shared Chroma server) and
-finishes the job.
+part-way leaves some files old and some new; the next run makes Chroma and the records agree
+(:meth:`Store.reconcile`) and finishes the job.
 """
 
 from __future__ import annotations
@@ -74,10 +73,7 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     files, report.errors = find_files(paths)
     show = sys.stderr.isatty() if progress is None else progress
     with store.writing():  # the collections are (re)opened inside the lock: another process may have written
-        if settings.chroma_url or store.records_lost():  # adopt what the collection holds, embed nothing again
-            store.reconcile_records()
-        else:  # drop what a killed run left half-written
-            store.repair()
+        store.reconcile()
     first_with: dict[str, Path] = {}  # text digest -> the file indexed with it, across batches
     duplicates: list[str] = []
     with tqdm(total=len(files), desc="indexing", unit="file", disable=not show or not files, file=sys.stderr) as bar:

@@ -130,14 +130,17 @@ class Reranker:
         for text, vector in vectors.items():
             self._vectors.setdefault((key, text), vector)
         while len(self._vectors) > MAX_CACHED:  # oldest first: a long-running server stays bounded
-            del self._vectors[next(iter(self._vectors))]
+            self._vectors.pop(next(iter(self._vectors), None), None)
 
     def _embed(self, model: Embeddings, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if (id(model), t) not in self._vectors]
+        # Read each vector once: another thread may evict it from the cache meanwhile.
+        found = {t: self._vectors.get((id(model), t)) for t in dict.fromkeys(texts)}
+        missing = [t for t, vector in found.items() if vector is None]
         if missing:
-            vectors = map(np.asarray, model.embed_documents(missing))
-            self.remember(dict(zip(missing, vectors, strict=True)), model)
-        return np.stack([self._vectors[id(model), t] for t in texts])
+            fresh = dict(zip(missing, map(np.asarray, model.embed_documents(missing)), strict=True))
+            self.remember(fresh, model)
+            found.update(fresh)
+        return np.stack([found[t] for t in texts])
 
 
 def _ranked(candidates: list[Sentence], total: np.ndarray, meaning: np.ndarray, wording: np.ndarray) -> list[Scored]:

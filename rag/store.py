@@ -193,6 +193,19 @@ class Store:
             if not meta.get("lead")
         }
 
+    def reconcile(self) -> None:
+        """Make the records and the collections agree before an ingest writes (inside ``writing()``).
+
+        The collection is the truth when it is shared (a Chroma server other machines write to) or
+        when the record file was lost: the records are rebuilt from it, and nothing is embedded again.
+        Otherwise the local records are the truth, and what a killed ingest left half-written is
+        dropped so the next sync re-adds it.
+        """
+        if self.settings.chroma_url or self.records_lost():
+            self.reconcile_records()
+        else:
+            self.repair()
+
     def records_lost(self) -> bool:
         """Whether a layer holds vectors but has no record of them (the record file was deleted)."""
         return any(_record_count(records) == 0 < vectors._collection.count() for vectors, records in self.layers())
@@ -289,6 +302,16 @@ def pages(vectors: Chroma, field: str) -> Iterator[tuple[str, object]]:
         if len(found["ids"]) < PAGE:
             return
         offset += PAGE
+
+
+def all_ids(vectors: Chroma) -> list[str]:
+    """Every row's id, a page at a time (ids only: no text, no vectors)."""
+    ids: list[str] = []
+    while page := vectors.get(include=[], limit=PAGE, offset=len(ids))["ids"]:
+        ids += page
+        if len(page) < PAGE:
+            break
+    return ids
 
 
 def connect(url: str) -> chromadb.ClientAPI:

@@ -28,39 +28,47 @@ def ingest(data_dir: Path, corpus: Path) -> None:
 
 
 @contextmanager
-def running_server(data_dir: Path, *args: str):
-    """Yield the base URL of a server on a free loopback port; stop it afterwards."""
-    port = free_port()
-    log = open(data_dir.parent / f"server-{port}.log", "w")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [RAG, "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port), *args],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=os.environ | {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(data_dir.parent / f'server-{port}.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"server did not answer /api/health within {START_TIMEOUT}s")
-            time.sleep(0.5)
-        yield url
-    finally:
-        process.terminate()
+def serving(command: list[str], probe: str, log_path: Path, timeout: float = START_TIMEOUT, env: dict | None = None):
+    """Run ``command`` until ``probe`` answers 200 (bounded by ``timeout``), then stop it on exit.
+
+    The process's output goes to ``log_path``; if it exits early, the error carries that log.
+    """
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            deadline = time.monotonic() + timeout
+            while not _answers(probe):
+                if process.poll() is not None:
+                    raise RuntimeError(f"{command[0]} exited: {log_path.read_text()}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{probe} did not answer within {timeout:g}s")
+                time.sleep(0.3)
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def running_server(data_dir: Path, *args: str):
+    """Yield the base URL of a `rag serve` on a free loopback port; stop it afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [RAG, "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port), *args]
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    with serving(command, f"{url}/api/health", data_dir.parent / f"server-{port}.log", env=env):
+        yield url
 
 
 def post(url: str, body: bytes | dict, headers: dict | None = None) -> tuple[int, dict]:
@@ -87,35 +95,10 @@ def get(url: str, headers: dict | None = None) -> tuple[int, bytes]:
 def running_llama_server(model: Path, log_dir: Path):
     """Yield the /v1 base URL of llama-cpp-python's OpenAI-compatible server serving ``model``."""
     port = free_port()
-    log = open(log_dir / f"llama-{port}.log", "w")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama server exited: {(log_dir / f'llama-{port}.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"llama server did not answer /v1/models within {START_TIMEOUT}s")
-            time.sleep(0.5)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
+    with serving([*command, "--port", str(port)], f"{url}/models", log_dir / f"llama-{port}.log"):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def stream_lines(url: str, body: dict) -> list[dict]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ from rag import Assistant, Settings
 from rag.cli import main
 from rag.errors import RagError
 from tests.conftest import write
-from tests.servers import free_port
+from tests.servers import free_port, serving
 
 CHROMA = str(Path(sys.executable).parent / "chroma")
 START_TIMEOUT = 60  # seconds; the server usually answers within one or two
@@ -35,35 +32,10 @@ def chroma_url(tmp_path_factory):
     """A `chroma run` server on a free loopback port, storing into a temp folder."""
     folder = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    log = open(folder / "server.log", "w")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [CHROMA, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"chroma exited: {(folder / 'server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"chroma did not answer /api/v2/heartbeat within {START_TIMEOUT}s")
-            time.sleep(0.2)
+    command = [CHROMA, "run", "--path", str(folder / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, f"{url}/api/v2/heartbeat", folder / "server.log", timeout=START_TIMEOUT):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def on_server(tmp_path: Path, url: str, collection: str, corpus: Path) -> Assistant:

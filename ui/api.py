@@ -27,6 +27,16 @@ def _json_lines(pieces: Iterator[str | Answer]) -> Iterator[str]:
         yield json.dumps({"error": str(problem)}) + "\n"
 
 
+async def _answering(call, question: tuple) -> object | JSONResponse:
+    """Run ``call(*question)`` off the event loop; our errors become a JSON 409 (empty index) or 400."""
+    try:
+        return await run_in_threadpool(call, *question)
+    except EmptyIndex as problem:
+        return error(409, str(problem))
+    except RagError as problem:
+        return error(400, str(problem))
+
+
 def router(assistant: Assistant) -> APIRouter:
     api = APIRouter(prefix="/api")
     limit = assistant.settings.max_body_bytes
@@ -67,13 +77,8 @@ def router(assistant: Assistant) -> APIRouter:
         checked = await read_question(request)
         if isinstance(checked, JSONResponse):
             return checked
-        try:
-            answer = await run_in_threadpool(assistant.ask, *checked)
-        except EmptyIndex as problem:
-            return error(409, str(problem))
-        except RagError as problem:
-            return error(400, str(problem))
-        return answer.to_dict()
+        answer = await _answering(assistant.ask, checked)
+        return answer if isinstance(answer, JSONResponse) else answer.to_dict()
 
     @api.post("/ask/stream")
     async def ask_stream(request: Request):
@@ -82,12 +87,9 @@ def router(assistant: Assistant) -> APIRouter:
         checked = await read_question(request)
         if isinstance(checked, JSONResponse):
             return checked
-        try:
-            pieces = await run_in_threadpool(assistant.stream, *checked)
-        except EmptyIndex as problem:
-            return error(409, str(problem))
-        except RagError as problem:
-            return error(400, str(problem))
+        pieces = await _answering(assistant.stream, checked)
+        if isinstance(pieces, JSONResponse):
+            return pieces
         return StreamingResponse(_json_lines(pieces), media_type="application/x-ndjson")
 
     @api.get("/articles/{source}", response_class=HTMLResponse)
