@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 from langchain_core.documents import Document
 
 from rag.answer import ExtractiveAnswerer
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion, RagError
 from rag.ingest import IngestReport, ingest
-from rag.lexical import BM25Index, LexicalRetriever
+from rag.lexical import BM25Index, LexicalRetriever, fingerprint
 from rag.loading import Article, load_article
 from rag.multilingual import load_multilingual
 from rag.rerank import Reranker, Scored, candidates, rerank_documents
 from rag.retrieve import fused_retriever, retrieve
 from rag.settings import Settings
-from rag.store import Store, pages
+from rag.store import Store, all_ids, pages
 
 ABSTENTION = "The articles don't say. I found nothing in them that answers this question."
 ANSWERERS = ("extractive", "llm")
@@ -74,7 +74,9 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings()
-        self._bm25: tuple[str | None, LexicalRetriever] | None = None  # (index generation it was built from, BM25)
+        # (index generation it was checked against, fingerprint of its sentences, BM25)
+        self._bm25: tuple[str | None, str, LexicalRetriever] | None = None
+        self._bm25_lock = threading.Lock()
 
     @cached_property
     def store(self) -> Store:
@@ -96,19 +98,41 @@ class Assistant:
 
     @property
     def lexical(self) -> LexicalRetriever:
-        """BM25 over the indexed sentences, rebuilt when the index changed (even by another process).
+        """BM25 over the indexed sentences, kept in step with the index (even when another process wrote).
 
-        Call it while holding ``store.reading()``, so the sentences it reads belong to one generation.
+        After a write it is reused if the sentences are still the same, else loaded from disk if a
+        process already built it for them, else built and saved. Call it while holding
+        ``store.reading()``, so the sentences it reads belong to one generation.
         """
         built = self._bm25
-        if built is None or built[0] != self.store.generation:
-            index = BM25Index(pages(self.store.sentence_vectors, "documents"))
+        if built is not None and built[0] == self.store.generation:
+            return built[2]
+        with self._bm25_lock:  # one thread builds; the others wait for it rather than build it too
+            return self._follow_lexical()
+
+    def _follow_lexical(self) -> LexicalRetriever:
+        built = self._bm25
+        if built is not None and built[0] == self.store.generation:
+            return built[2]
+        mark = fingerprint(all_ids(self.store.sentence_vectors))
+        if built is None or built[1] != mark:
+            path = self.settings.data_dir / f"bm25-{self.settings.collection}.npz"
+            index = BM25Index.load(path, mark)
+            if index is None:
+                index = BM25Index(pages(self.store.sentence_vectors, "documents"))
+                index.save(path, mark)
             retriever = LexicalRetriever(index=index, fetch=self.store.sentences_by_id, k=self.settings.top_sentences)
-            built = self._bm25 = (self.store.generation, retriever)
-        return built[1]
+        else:
+            retriever = built[2]
+        self._bm25 = (self.store.generation, mark, retriever)
+        return retriever
 
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
-        return ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
+        report = ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
+        if self._uses_bm25:
+            with self.store.reading():
+                _ = self.lexical  # built (and saved) now, so the first question does not wait for it
+        return report
 
     @cached_property
     def generator(self):
@@ -118,7 +142,7 @@ class Assistant:
 
         return GenerativeAnswerer(
             chat_model(self.settings),
-            self._similarity,
+            self.reranker.similarity,  # the reranker's cache already holds the passages' vectors
             timeout=self.settings.llm_timeout,
             min_support=self.settings.llm_min_support,
         )
@@ -187,10 +211,6 @@ class Assistant:
             notice = NOTICES["dropped"].format(dropped=grounded.dropped) if grounded.dropped else None
             yield Answer(question, grounded.text, _citations(cited), False, "llm", notice, counts)
 
-    def _similarity(self, a: str, b: str) -> float:
-        vectors = np.asarray(self.store.embeddings.embed_documents([a, b]))
-        return float(vectors[0] @ vectors[1])
-
     def _answerer(self, answerer: str | None) -> str:
         if answerer is None:
             return self.answerers[0]
@@ -221,13 +241,17 @@ class Assistant:
             documents = rerank_documents(documents, scored)
         return documents, scored
 
+    @property
+    def _uses_bm25(self) -> bool:
+        return self.settings.retriever != "dense" and self.settings.top_sentences > 0 and self.settings.bm25_weight > 0
+
     def _retriever(self):
         settings = self.settings
         chunks = self.store.vectors.as_retriever(search_kwargs={"k": settings.top_k}) if settings.top_k else None
         sentences = keywords = None
         if settings.top_sentences:  # a depth of 0 turns the sentence searches off
             sentences = self.store.sentence_vectors.as_retriever(search_kwargs={"k": settings.top_sentences})
-            keywords = self.lexical
+            keywords = self.lexical if self._uses_bm25 else None
         return fused_retriever(settings, chunks, sentences, keywords)
 
     def stats(self) -> dict:

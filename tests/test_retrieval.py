@@ -66,6 +66,25 @@ def test_keyword_search_follows_the_index_when_another_process_changes_it(two_ar
     assert reader.search("Who is Quillfeather?") == []
 
 
+def test_the_keyword_index_is_saved_by_ingest_and_reused_by_the_next_process(two_articles, corpus):
+    saved = two_articles.settings.data_dir / f"bm25-{two_articles.settings.collection}.npz"
+    assert saved.exists()  # built at the end of the ingest, so the first question does not wait
+    built_at = saved.stat().st_mtime_ns
+
+    later = Assistant(two_articles.settings.model_copy(update={"retriever": "bm25"}))  # e.g. `rag ask`
+    assert top_source(later, "What did Zelinskaya say?") == "harbour.txt"
+    assert saved.stat().st_mtime_ns == built_at  # loaded, not built again
+
+    two_articles.ingest(progress=False)  # nothing changed: nothing to rebuild
+    assert saved.stat().st_mtime_ns == built_at
+
+    write(corpus, "storm.txt", "Storm damage\n\nThe Ottervale dam held through the night.\n")
+    two_articles.ingest(progress=False)
+    assert saved.stat().st_mtime_ns != built_at
+    fresh = Assistant(two_articles.settings.model_copy(update={"retriever": "bm25"}))
+    assert top_source(fresh, "What about Ottervale?") == "storm.txt"
+
+
 def test_switching_every_search_off_retrieves_nothing_and_abstains(seeded):
     silent = variant(seeded, top_k=0, top_sentences=0)
     assert silent.search("Who is Pakistan's envoy to the UN?") == []
