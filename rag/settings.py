@@ -91,7 +91,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(256, ge=16, le=4096, description="At most this many tokens per generated answer.")
     llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature; 0 answers the same way.")
     llm_context_tokens: int = Field(4096, ge=512, description="Context window of the local model, in tokens.")
-    llm_passages: int = Field(5, ge=1, le=20, description="Numbered passages the model is given to cite.")
+    llm_passages: int = Field(
+        5, ge=1, le=20, description="At most this many of the quoted sentences are given to the model to cite."
+    )
     llm_min_support: float = Field(
         0.6,
         ge=0.0,
