@@ -28,6 +28,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 import chromadb
+import httpx
 import numpy as np
 import sqlalchemy
 from chromadb.api.client import SharedSystemClient
@@ -136,7 +137,13 @@ class Store:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.settings.data_dir / "index.lock", "a") as lock:
             fcntl.flock(lock, mode)  # released when the file closes, or when the process dies
-            yield
+            try:
+                yield
+            except httpx.TransportError as exc:  # the Chroma server went away after we connected
+                raise StoreUnavailable(
+                    f"lost the Chroma server at {self.settings.chroma_url} ({exc}); nothing was changed by this "
+                    "request beyond what finished before it. Restart the server and try again."
+                ) from exc
 
     def _read_generation(self) -> str:
         try:

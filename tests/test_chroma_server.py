@@ -96,6 +96,27 @@ def test_an_unreachable_server_is_a_clear_error_naming_it(tmp_path, capsys):
     assert error.startswith("error: cannot reach the Chroma server at " + url) and "Traceback" not in error
 
 
+def test_a_server_that_dies_after_connecting_is_a_clear_error_and_keeps_the_index(tmp_path, corpus, capsys):
+    folder, port = tmp_path / "chroma", free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [CHROMA, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)]
+    (tmp_path / "logs").mkdir()
+    write(corpus, "harbour.txt", HARBOUR)
+    with serving(command, f"{url}/api/v2/heartbeat", tmp_path / "logs" / "first.log"):
+        assistant = on_server(tmp_path, url, "dying", corpus)
+        assistant.ingest(progress=False)
+        assert assistant.ask("When did the harbour reopen?").citations
+    # The server is gone; the same assistant (e.g. a running `rag serve`) asks again.
+    with pytest.raises(RagError, match=f"lost the Chroma server at {url}"):
+        assistant.ask("When did the harbour reopen?")
+    flags = ["--data-dir", str(tmp_path / "data"), "--chroma-url", url, "--collection", "dying"]
+    assert main(["ask", *flags, "When did the harbour reopen?"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+    with serving(command, f"{url}/api/v2/heartbeat", tmp_path / "logs" / "second.log"):  # back, same folder
+        assert on_server(tmp_path, url, "dying", corpus).ask("When did the harbour reopen?").citations
+
+
 def test_a_malformed_server_address_is_refused(tmp_path):
     with pytest.raises(RagError, match="not a server address"):
         Assistant(Settings(data_dir=tmp_path / "data", chroma_url="127.0.0.1:8000")).stats()

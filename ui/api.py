@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from rag import Answer, Assistant, EmptyIndex, RagError
+from rag.store import StoreUnavailable
 from ui.render import article_page
 
 
@@ -28,11 +29,13 @@ def _json_lines(pieces: Iterator[str | Answer]) -> Iterator[str]:
 
 
 async def _answering(call, question: tuple) -> object | JSONResponse:
-    """Run ``call(*question)`` off the event loop; our errors become a JSON 409 (empty index) or 400."""
+    """Run ``call(*question)`` off the event loop; our errors become JSON: 409 empty index, 503 store gone, 400."""
     try:
         return await run_in_threadpool(call, *question)
     except EmptyIndex as problem:
         return error(409, str(problem))
+    except StoreUnavailable as problem:
+        return error(503, str(problem))
     except RagError as problem:
         return error(400, str(problem))
 
