@@ -13,7 +13,8 @@ planted fact per article) and measured in a fresh process, so peak memory is tha
 - re-ingest of the unchanged corpus: its time as a percentage of the first, and texts embedded (0);
 - questions: the planted facts (``--questions`` of them, spread over the corpus), each asked once:
   latency p50/p95 of ``Assistant.ask`` (retrieve + answer) and the share answered with the
-  planted fact from the right file; the BM25 index build (first question) is timed on its own;
+  planted fact from the right file; BM25 is built and saved by the ingest, and the time a new
+  process takes to have it ready (check the sentences' fingerprint, load it) is timed on its own;
 - peak RSS of that process, index size on disk, and cold start: a new ``rag ask`` process, from
   start to printed answer.
 
@@ -61,7 +62,7 @@ COLUMNS = (  # (JSON key, table heading, format)
     ("query_cpu_p50_ms", "cpu p50", "{:.0f}"),
     ("query_cpu_p95_ms", "cpu p95", "{:.0f}"),
     ("accuracy", "accuracy", "{:.2f}"),
-    ("bm25_build_s", "bm25 s", "{:.2f}"),
+    ("bm25_ready_s", "bm25 s", "{:.2f}"),
     ("peak_rss_mb", "RSS MB", "{:.0f}"),
     ("index_mb", "index MB", "{:.0f}"),
     ("cold_start_s", "cold s", "{:.1f}"),
@@ -103,8 +104,10 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     rss_ingest = rss_mb()
     warm = assistant.ingest(progress=False)
 
-    began = time.perf_counter()
-    lexical = assistant.lexical
+    began = time.perf_counter()  # BM25 is built by the ingest and saved; a new process loads it
+    fresh = Assistant(settings)
+    with fresh.store.reading():
+        lexical = fresh.lexical
     bm25_s = time.perf_counter() - began
 
     facts = read_facts(corpus)
@@ -158,7 +161,7 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
         "reingest_s": warm.seconds,
         "reingest_pct": 100 * warm.seconds / cold.seconds,
         "reingest_embedded": warm.embedded + warm.sentences_embedded,
-        "bm25_build_s": bm25_s,
+        "bm25_ready_s": bm25_s,
         "bm25_matrix_mb": lexical.index.nbytes() / 2**20,
         "questions": len(asked),
         "query_p50_ms": 1000 * statistics.median(latencies),

@@ -42,6 +42,7 @@ from rag.errors import RagError
 from rag.settings import Settings
 
 PAGE = 5_000  # rows per read when walking a whole collection: memory stays flat
+IDS_PAGE = 100_000  # ids alone are small; Chroma re-scans up to the offset per page, so few pages are fast
 
 
 class StoreUnavailable(RagError):
@@ -314,9 +315,9 @@ def pages(vectors: Chroma, field: str) -> Iterator[tuple[str, object]]:
 def all_ids(vectors: Chroma) -> list[str]:
     """Every row's id, a page at a time (ids only: no text, no vectors)."""
     ids: list[str] = []
-    while page := vectors.get(include=[], limit=PAGE, offset=len(ids))["ids"]:
+    while page := vectors.get(include=[], limit=IDS_PAGE, offset=len(ids))["ids"]:
         ids += page
-        if len(page) < PAGE:
+        if len(page) < IDS_PAGE:
             break
     return ids
 
