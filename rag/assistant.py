@@ -20,7 +20,7 @@ from rag.lexical import BM25Index, LexicalRetriever, fingerprint
 from rag.loading import Article, load_article
 from rag.multilingual import load_multilingual
 from rag.rerank import Reranker, Scored, candidates, rerank_documents
-from rag.retrieve import fused_retriever, retrieve
+from rag.retrieve import fused_retriever, retrieve, uses_bm25
 from rag.settings import Settings
 from rag.store import Store, all_ids, pages
 
@@ -129,7 +129,7 @@ class Assistant:
 
     def ingest(self, paths: list[Path] | None = None, progress: bool | None = None) -> IngestReport:
         report = ingest(list(paths or self.settings.corpus), self.settings, self.store, progress=progress)
-        if self._uses_bm25:
+        if uses_bm25(self.settings) and self.settings.top_sentences:
             with self.store.reading():
                 _ = self.lexical  # built (and saved) now, so the first question does not wait for it
         return report
@@ -231,9 +231,9 @@ class Assistant:
     def _search(self, query: Query) -> tuple[list[Document], list[Scored]]:
         """retrieve → rerank: the fused passages, and the scored sentences of the best ``rerank_depth``."""
         with self.store.reading():  # one edition of the index, even while an ingest runs
-            if self.store.count() == 0:
-                raise EmptyIndex("nothing is indexed yet; run `rag ingest` (defaults to seeds/) first")
             documents = retrieve(self._retriever(), query)
+            if not documents and self.store.count() == 0:  # counted only then: off the hot path
+                raise EmptyIndex("nothing is indexed yet; run `rag ingest` (defaults to seeds/) first")
             pool = documents[: self.settings.rerank_depth]
             self.reranker.remember(self.store.sentence_vectors_of(pool))
         scored = self.reranker.score(query, candidates(pool))
@@ -241,17 +241,13 @@ class Assistant:
             documents = rerank_documents(documents, scored)
         return documents, scored
 
-    @property
-    def _uses_bm25(self) -> bool:
-        return self.settings.retriever != "dense" and self.settings.top_sentences > 0 and self.settings.bm25_weight > 0
-
     def _retriever(self):
         settings = self.settings
         chunks = self.store.vectors.as_retriever(search_kwargs={"k": settings.top_k}) if settings.top_k else None
         sentences = keywords = None
         if settings.top_sentences:  # a depth of 0 turns the sentence searches off
             sentences = self.store.sentence_vectors.as_retriever(search_kwargs={"k": settings.top_sentences})
-            keywords = self.lexical if self._uses_bm25 else None
+            keywords = self.lexical if uses_bm25(settings) else None
         return fused_retriever(settings, chunks, sentences, keywords)
 
     def stats(self) -> dict:

@@ -19,18 +19,22 @@ from rag.settings import Settings
 RRF_C = 60  # the usual constant of reciprocal rank fusion: rank r scores 1 / (r + 60)
 
 
+def uses_bm25(settings: Settings) -> bool:
+    """Whether the settings fuse a BM25 search in (so its index is worth building)."""
+    return settings.retriever in ("hybrid", "bm25") and settings.bm25_weight > 0
+
+
 def fused_retriever(
     settings: Settings, chunks: BaseRetriever | None, sentences: BaseRetriever | None, keywords: BaseRetriever | None
 ) -> EnsembleRetriever | None:
     """The searches ``settings.retriever`` asks for, with their weights; None when every one is off."""
     dense = settings.retriever in ("hybrid", "dense")
-    lexical = settings.retriever in ("hybrid", "bm25")
     chosen = [
         (retriever, weight)
         for retriever, weight, wanted in (
             (chunks, settings.dense_weight, dense),
             (sentences, settings.dense_weight, dense),
-            (keywords, settings.bm25_weight, lexical),
+            (keywords, settings.bm25_weight, uses_bm25(settings)),
         )
         if wanted and retriever is not None and weight > 0
     ]

@@ -263,7 +263,7 @@ class Store:
         """
         dropped = 0
         for vectors, records in self.layers():
-            stored = set(vectors.get(include=[])["ids"])
+            stored = set(all_ids(vectors))
             recorded = set(records.list_keys())
             if orphans := sorted(stored - recorded):
                 vectors.delete(ids=orphans)
