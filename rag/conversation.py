@@ -11,22 +11,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.text import CAPITALISED, needs_history
+from rag.nlp import shared_parser
+from rag.text import needs_history
 
 History = Sequence[tuple[str, str]]
 _PERSONAL = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(his|her)\b(?=\s+\w)", re.IGNORECASE)
-# Capitalised words that name places, bodies and titles, not people.
-_NOT_PEOPLE = frozenset(
-    """Taliban Afghanistan Afghan Afghans US UN USA America American United States Nations Security
-    Council Associated Press Moscow Format Conference Consultative Ministry Foreign Affairs Embassy
-    Islamic State Emirate Radio Television Russia Russian Pakistan Iran Iranian Kabul Doha Qatar ISIS
-    ISIS-K ISIL ISKP Daesh Khorasan Province Chargé Charge d'Affaires The A An In On At According Deputy
-    Minister President General Spokesman Spokesperson Special Representative Prime Norway Norwegian
-    Washington CIS RIA Novosti Department Under-Secretary-General Counter-Terrorism China India Tajik""".split()  # noqa: SIM905
-)  # fmt: skip
 _WHO_IS = re.compile(r"^\s*who (?:is|was|are|were) (.+?)\s*\??\s*$", re.IGNORECASE)
 MAX_NAMES = 8
+NAMED = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT"})  # entity labels a follow-up may mean
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|hiya|thanks|thank you|thx|cheers|ok|okay|bye|goodbye|good (?:morning|afternoon|evening))"
     r"(?:\s+(?:there|again|a lot|so much|very much))?[\s!.,?]*$",
@@ -48,7 +41,7 @@ def contextualize(question: str, history: History) -> str:
     if not history or not needs_history(question):
         return question
     previous_question, previous_answer = history[-1]
-    names = list(dict.fromkeys(CAPITALISED.findall(previous_answer)))[:MAX_NAMES]
+    names = list(dict.fromkeys(e.text for e in shared_parser()(previous_answer).ents if e.label_ in NAMED))[:MAX_NAMES]
     return " ".join([resolve_person(question, history), previous_question, *names])
 
 
@@ -76,10 +69,10 @@ def resolve_person(question: str, history: History) -> str:
 
 
 def _first_person(text: str) -> str | None:
-    for candidate in CAPITALISED.findall(text):
-        words = [w for w in candidate.split() if w not in _NOT_PEOPLE and not w.endswith(("’s", "'s"))]
-        if len(words) >= 2 and candidate.find(words[0]) >= 0:
-            return " ".join(words)
+    """The first person the named-entity model finds in ``text`` (without a possessive "'s")."""
+    for entity in shared_parser()(text).ents:
+        if entity.label_ == "PERSON":
+            return entity.text.removesuffix("’s").removesuffix("'s")
     return None
 
 

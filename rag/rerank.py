@@ -23,7 +23,6 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunking import sentences_with_leads
 from rag.conversation import Query
-from rag.kinds import kind_bonus
 from rag.multilingual import foreign_script
 from rag.text import FULL_NAME, terms
 
@@ -100,7 +99,7 @@ class Reranker:
         titled, _ = _wording(question, [c.title for c in candidates])
         repeats = [_already_said(t, query.said) for t in texts]
         topic = {c.path for c, repeated in zip(candidates, repeats, strict=True) if repeated}
-        bonus = kind_bonus(question, texts) + np.array(
+        bonus = np.array(
             [
                 TOPIC_BONUS * (c.path in topic) - REPEAT_PENALTY * repeated - HEADING_PENALTY * _is_heading(c.text)
                 for c, repeated in zip(candidates, repeats, strict=True)

@@ -35,26 +35,17 @@ def fold(text: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Content words of ``text``, folded and lightly stemmed, stop words removed."""
+    """Content words of ``text``, folded and lightly stemmed, stop words removed.
+
+    A word in capitals is an acronym, never a stop word: "US" is a country, "us" a pronoun.
+    """
     result = []
-    for word in _WORD.findall(fold(text)):
-        word = word.strip("'-").removesuffix("'s")
-        if len(word) < 2 or word in STOP_WORDS:
+    for original in _WORD.findall(text):
+        word = fold(original).strip("'-").removesuffix("'s")
+        if len(word) < 2 or (word in STOP_WORDS and not original.isupper()):
             continue
-        word = _SAME.get(word, word)
-        result.append(_SAME.get(_stem(word), _stem(word)))
+        result.append(_stem(word))
     return result
-
-
-# Words news writers use interchangeably: matched as one (embeddings catch the rest by meaning).
-_SAME = {
-    "norwegian": "norway", "russian": "russia", "pakistani": "pakistan", "iranian": "iran",
-    "afghan": "afghanistan", "american": "america", "chinese": "china", "indian": "india",
-    "iraqi": "iraq", "syrian": "syria", "qatari": "qatar", "tajik": "tajikistan",
-    "ambassador": "envoy", "diplomat": "envoy", "emissary": "envoy", "d'affair": "envoy",
-    "spokesperson": "spokesman", "spokeswoman": "spokesman",
-    "daesh": "isis", "isil": "isis",
-}  # fmt: skip
 
 
 def _stem(word: str) -> str:
