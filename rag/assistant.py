@@ -68,7 +68,7 @@ class Assistant:
     """Answers questions about the ingested articles, citing the passages it quotes.
 
     >>> assistant = Assistant()                     # settings from RAG_* environment variables
-    >>> assistant.ask("Who is Pakistan's envoy to the UN?").answer
+    >>> assistant.ask("Who is Northfield United's new head coach?").answer
 
     Thread-safe: the web server answers many questions at once with one assistant. Each question
     reads the index under the store's shared lock, so an ingest running at the same time (in this
@@ -348,7 +348,7 @@ def _shown(text: str, limit: int = 80) -> str:
 
 
 def _compose(question: str, decision: Decision) -> Answer:
-    """``Munir Akram [1]. “Pakistan’s UN envoy, Munir Akram, ...” [1]``: the short answer, then the evidence."""
+    """``Sofia Almeida [1]. “Northfield United have named Sofia Almeida ...” [1]``: short answer, then evidence."""
     citations = _citations(decision.chosen)
     evidence = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
     short = decision.short

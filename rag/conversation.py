@@ -1,7 +1,7 @@
 """Follow-up questions: what the conversation so far adds to the question just asked.
 
-"What did he say about Russia?" after a question about the Taliban's foreign minister becomes
-"What did Amir Khan Muttaqi say about Russia?" for searching, while the user's own words still
+"What did she say about the budget?" after a question about the council's leader becomes
+"What did Élodie Martin say about the budget?" for searching, while the user's own words still
 decide which sentence answers it.
 """
 
@@ -48,8 +48,8 @@ def contextualize(question: str, history: History) -> str:
 def resolve_person(question: str, history: History) -> str:
     """Replace "he"/"she" with the person the last turn was about, when one is named.
 
-    >>> resolve_person("What did he say?", [("Who is the spokesman?", "Spokesman Suhail Shaheen said ...")])
-    'What did Suhail Shaheen say?'
+    >>> resolve_person("What did he say?", [("Who chairs the club?", "The chairman, Peter Walsh, said ...")])
+    'What did Peter Walsh say?'
     """
     if not history or not _PERSONAL.search(question):
         return question
@@ -63,7 +63,7 @@ def resolve_person(question: str, history: History) -> str:
     question = _POSSESSIVE.sub(f"{person}'s", question)
     role = _WHO_IS.match(previous_question) if asks_who else None
     if role and _first_person(role.group(1)) is None:
-        # Articles often say "the Taliban's foreign minister said" rather than the name again.
+        # Articles often say "the club's chairman said" rather than the name again.
         return _PERSONAL.sub(f"{person}, {role.group(1)},", question)
     return _PERSONAL.sub(person, question)
 

@@ -16,7 +16,7 @@ STOP_WORDS = frozenset(
     happen happened know""".split()  # noqa: SIM905
 )
 
-# Words that only make sense with the conversation so far ("What did *he* say about Russia?").
+# Words that only make sense with the conversation so far ("What did *she* say about the budget?").
 _ANAPHORA = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|the same|"
     r"the group|the official|the minister|the spokesman|the spokesperson|the article)\b",
@@ -24,7 +24,7 @@ _ANAPHORA = re.compile(
 )
 _CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|why|how come|anything else|more)\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w’'-]+")
-CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")  # "Moscow", "Amir Khan Muttaqi"
+CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")  # "Lyon", "Sofia Almeida"
 FULL_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|bin|ur|al|van|von|de))*\s+[A-Z][\w’'-]+")
 
 
