@@ -15,7 +15,7 @@ from rag import Answer, Assistant, Citation, InvalidInput, Settings
 from rag.evaluation import load_cases, read_baseline, regressions
 from rag.evaluation.dataset import Case
 from rag.evaluation.metrics import score, token_f1
-from rag.evaluation.runner import Run, evaluate, run_configs
+from rag.evaluation.runner import Run, ScoringAssistant, evaluate, run_configs
 from tests.conftest import REPO, SEEDS
 from tests.servers import RAG
 
@@ -244,10 +244,7 @@ QUIZ = [
 
 def test_rag_eval_runs_any_corpus_and_question_file_reuses_its_index_and_gates(tmp_path):
     """A made-up corpus and quiz: a baseline is made, the same code passes it, retrieval switched off fails it."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in ARTICLES.items():
-        (corpus / name).write_text(text, encoding="utf-8")
+    _quiz_corpus(tmp_path)
     (tmp_path / "quiz.jsonl").write_text("\n".join(json.dumps(q) for q in QUIZ) + "\n", encoding="utf-8")
     baseline = tmp_path / "baseline-quiz.json"
     common = ["--corpus", "corpus", "--questions", "quiz.jsonl", "--baseline", str(baseline), "--data-dir", "data"]
@@ -258,6 +255,8 @@ def test_rag_eval_runs_any_corpus_and_question_file_reuses_its_index_and_gates(t
     made = rag_eval("--update-baseline")
     assert made.returncode == 0, made.stderr
     figures = json.loads(baseline.read_text())
+    figures["tolerance"]["latency_factor"] = 1000  # four questions' latency on a shared machine is noise
+    baseline.write_text(json.dumps(figures))
     assert set(figures["per_kind"]) == {"answerable", "how many", "who", "unanswerable"}
     assert {"hit_at_1", "accuracy", "short_answer_f1", "abstain_accuracy"} <= set(figures["metrics"])
     reports = tmp_path / "artifacts" / "eval" / "quiz"  # named after the question file
@@ -273,6 +272,24 @@ def test_rag_eval_runs_any_corpus_and_question_file_reuses_its_index_and_gates(t
     broken = rag_eval("--top-k", "0", "--top-sentences", "0")
     assert broken.returncode == 1
     assert "REGRESSION hit_at_1" in broken.stdout and "eval: FAIL" in broken.stdout
+
+
+def _quiz_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return corpus
+
+
+def test_scoring_ranks_the_sources_exactly_as_the_answer_ranked_them(tmp_path):
+    assistant = ScoringAssistant(Settings(data_dir=tmp_path / "data", corpus=[_quiz_corpus(tmp_path)]))
+    assistant.ingest(progress=False)
+    cases = [Case.model_validate(q | {"id": str(i)}) for i, q in enumerate(QUIZ)]
+    outcomes = evaluate(assistant, cases)
+    searched = [list(dict.fromkeys(d.metadata["source"] for d in assistant.search(c.question))) for c in cases]
+    assert [o.ranked for o in outcomes] == searched
+    assert outcomes[0].ranked[0] == "harbour.txt"
 
 
 def test_an_edited_article_is_indexed_again_before_the_next_run(tmp_path):
