@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 status=0
 .venv/bin/rag eval "$@" || status=$?  # fails when a metric drops below eval/baseline.json
+echo "seeds gate: ${SECONDS}s"
 squad=../shared/benchmarks/squad2-dev
 if [ -d "$squad" ]; then
   echo
   echo "== benchmark: $squad (1,975 SQuAD 2.0 questions; gate eval/baseline-squad2-dev.json) =="
+  began=$SECONDS
   .venv/bin/rag eval --corpus "$squad/corpus" --questions "$squad/questions.jsonl" "$@" || status=$?
+  echo "benchmark gate: $((SECONDS - began))s (ingest, or reuse of data/eval/, plus the questions)"
 else
   echo "note: $squad not found; skipping the SQuAD 2.0 benchmark gate"
 fi
