@@ -20,7 +20,7 @@ UNANSWERABLE = "unanswerable"
 
 
 class Case(BaseModel):
-    """One known question; ``answers`` are aliases ("Munir Akram", "Akram"), any one of which is right.
+    """One known question; ``answers`` are aliases ("Maja Okafor", "Okafor"), any one of which is right.
 
     ``kind`` defaults to ``answerable`` / ``unanswerable`` and ``answerable`` to whether the kind is
     ``unanswerable``, so a file may give either, both, or neither (then the question is answerable).
