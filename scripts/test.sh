@@ -12,4 +12,4 @@ fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"
-.venv/bin/rag eval --no-progress  # the quality gate: fails when a metric drops below eval/baseline.json
+bash scripts/eval.sh --no-progress  # the quality gates: seeds, then the SQuAD 2.0 benchmark when ../shared has it

@@ -1,4 +1,10 @@
-"""``rag eval``: run the evaluation set, write the reports, and gate on the baseline (or compare settings)."""
+"""``rag eval``: run an evaluation set, write the reports, and gate on the baseline (or compare settings).
+
+Each set has a name (``--set-name``; by default ``seeds`` for ``eval/questions.jsonl``, else the
+question file's name, or its folder's when the file is called ``questions``): its reports go to
+``artifacts/eval/<name>/`` and it gates on ``eval/baseline-<name>.json`` (the seeds set on
+``eval/baseline.json``), so runs of different sets never overwrite each other's.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from rag.evaluation.runner import run_configs
 from rag.settings import Settings
 
 EXIT_PASS, EXIT_REGRESSION = 0, 1
+MAX_SHOWN = 30  # failures printed to the terminal; the report lists them all
 
 
 def eval_folder() -> Path:
@@ -25,11 +32,27 @@ def eval_folder() -> Path:
     return here if (here / "questions.jsonl").exists() else Path(__file__).resolve().parents[2] / "eval"
 
 
+def set_name(questions: Path) -> str:
+    """What a question file's reports and baseline are named after."""
+    if questions.resolve() == (eval_folder() / "questions.jsonl").resolve():
+        return "seeds"
+    return questions.resolve().parent.name if questions.stem == "questions" else questions.stem
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     folder = eval_folder()
-    parser.add_argument("--questions", type=Path, default=folder / "questions.jsonl", help="the evaluation set (JSONL)")
-    parser.add_argument("--baseline", type=Path, default=folder / "baseline.json", help="reference figures to gate on")
-    parser.add_argument("--out", type=Path, default=Path("artifacts/eval"), help="folder for the JSON, Markdown, PNG")
+    parser.add_argument(
+        "--questions", type=Path, default=folder / "questions.jsonl", help="the evaluation set (JSONL; any fields)"
+    )
+    parser.add_argument(
+        "--set-name", help="names the reports' folder and the baseline (default: from the question file)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="reference figures to gate on (default: eval/baseline.json for seeds, else eval/baseline-<set>.json)",
+    )
+    parser.add_argument("--out", type=Path, help="folder for the JSON, Markdown, PNG (default: artifacts/eval/<set>)")
     parser.add_argument("--update-baseline", action="store_true", help="store this run's figures as the baseline")
     parser.add_argument("--report-only", action="store_true", help="report without gating on the baseline")
     parser.add_argument(
@@ -45,18 +68,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(args.questions)
+    name = args.set_name or set_name(args.questions)
+    baseline_file = "baseline.json" if name == "seeds" else f"baseline-{name}.json"
+    args.baseline = args.baseline or eval_folder() / baseline_file
+    args.out = args.out or Path("artifacts/eval") / name
     configs = {spec: _configured(settings, spec) for spec in args.compare} if args.compare else {"current": settings}
     gating = not (args.compare or args.report_only or args.update_baseline)
     baseline = _optional_baseline(args.baseline, required=gating)
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731 - keeps stdout for the tables
+    log(f"eval set {name!r}: {len(cases)} questions from {args.questions}")
     runs = run_configs(configs, cases, progress=args.progress and sys.stderr.isatty(), log=log)
 
     for run_ in runs:
         shown = run_.outcomes if args.verbose else run_.failures
         if shown:
             print(f"\n{run_.label}: {'every question' if args.verbose else f'{len(shown)} failures'}")
-        for o in shown:
+        for o in shown if args.verbose else shown[:MAX_SHOWN]:
             print(f"  {'ok  ' if o.passed else 'MISS'} {o.id} [{o.kind}] {o.question}\n       -> {o.answer[:160]}")
+        if len(shown) > MAX_SHOWN and not args.verbose:
+            print(f"  ... and {len(shown) - MAX_SHOWN} more: every failure is in {args.out / 'report.md'}")
         print(f"\n{run_.label}: per kind\n{kind_table(run_)}")
     print("\n" + console_table(runs, baseline))
 

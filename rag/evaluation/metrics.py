@@ -2,12 +2,16 @@
 
 Retrieval, answer and citation metrics are means over answerable questions; abstention is
 measured on both sides (unanswerable questions should abstain, answerable ones should not).
+Answers are compared the way SQuAD 2.0 scores them: accuracy is an accepted answer inside the
+answer text (after Unicode NFKC and case folding) from a cited expected file; token F1 is the
+official SQuAD F1 (lower case, no punctuation or articles), best over the accepted answers.
 """
 
 from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
 
@@ -19,8 +23,9 @@ METRICS: dict[str, tuple[str, bool]] = {
     "hit_at_1": ("an expected file is the top-ranked source", True),
     "hit_at_5": ("an expected file is among the top five sources", True),
     "mrr": ("mean reciprocal rank of the first expected file", True),
-    "accuracy": ("an accepted answer appears in the answer", True),
-    "token_f1": ("token F1 of the answer against the best accepted answer", True),
+    "accuracy": ("an accepted answer appears in the answer, which cites an expected file", True),
+    "short_answer_f1": ("SQuAD token F1 of the short answer (0 when none, or abstained)", True),
+    "answer_token_f1": ("SQuAD token F1 of the whole answer text (low for quoted sentences)", True),
     "citation_precision": ("share of cited files that are expected", True),
     "citation_recall": ("share of expected files that are cited", True),
     "abstain_accuracy": ("share of unanswerable questions answered with an abstention", True),
@@ -32,8 +37,9 @@ QUALITY = [name for name in METRICS if not name.startswith("latency")]
 # Reported beside the metrics but never gated: they describe a run, they are not better or worse.
 INFO: dict[str, str] = {
     "generated": "share of given answers a language model wrote and the checker kept (the rest are quoted)",
+    "trapped": "share of unanswerable questions answered with a tempting wrong span (`plausible_answers`)",
 }
-_WORD = re.compile(r"\w+")
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,11 @@ class Outcome:
     hit_at_5: bool
     reciprocal_rank: float
     correct: bool
-    token_f1: float
+    short_answer: str | None  # the answer's short answer text, when it gave one
+    short_answer_f1: float
+    answer_token_f1: float
+    traps: list[str]  # an unanswerable question's tempting wrong answers (SQuAD 2.0), if given
+    trapped: bool  # the answer holds one of them
     citation_precision: float | None  # None when nothing is cited
     citation_recall: float
 
@@ -69,10 +79,13 @@ class Outcome:
 
 
 def score(case: Case, answer: Answer, ranked: list[str], ms: float) -> Outcome:
+    """Score one answer; ``short_answer`` is read only if this version of ``Answer`` has it."""
     cited = list(dict.fromkeys(c.source for c in answer.citations))
     expected = set(case.sources)
     rank = next((i for i, source in enumerate(ranked, start=1) if source in expected), None)
     text = "" if answer.abstained else answer.answer
+    short = getattr(answer, "short_answer", None)
+    short_text = short.get("text") if isinstance(short, dict) and not answer.abstained else None
     return Outcome(
         id=case.id,
         kind=case.kind,
@@ -89,21 +102,47 @@ def score(case: Case, answer: Answer, ranked: list[str], ms: float) -> Outcome:
         hit_at_1=rank == 1,
         hit_at_5=rank is not None and rank <= 5,
         reciprocal_rank=1 / rank if rank else 0.0,
-        correct=any(_normal(alias) in _normal(text) for alias in case.answers),
-        token_f1=max((token_f1(text, alias) for alias in case.answers), default=0.0),
+        correct=contains_any(text, case.answers) and bool(expected.intersection(cited)),
+        short_answer=short_text,
+        short_answer_f1=best_f1(short_text or "", case.answers),
+        answer_token_f1=best_f1(text, case.answers),
+        traps=case.plausible_answers,
+        trapped=contains_any(text, case.plausible_answers),
         citation_precision=len(expected.intersection(cited)) / len(cited) if cited else None,
         citation_recall=len(expected.intersection(cited)) / len(expected) if expected else 0.0,
     )
 
 
+def contains_any(text: str, spans: list[str]) -> bool:
+    """One of ``spans`` occurs in ``text``, compared after NFKC normalisation and case folding."""
+    haystack = _folded(text)
+    return bool(text) and any(_folded(span) in haystack for span in spans if span.strip())
+
+
+def best_f1(prediction: str, references: list[str]) -> float:
+    """The best token F1 of ``prediction`` over the accepted answers (0 for an empty prediction)."""
+    return max((token_f1(prediction, reference) for reference in references), default=0.0)
+
+
 def token_f1(prediction: str, reference: str) -> float:
-    """SQuAD-style F1 over lower-cased word tokens: rewards answers that are right *and* short."""
-    got, want = Counter(_tokens(prediction)), Counter(_tokens(reference))
+    """SQuAD's token F1: rewards answers that are right *and* short."""
+    got, want = Counter(squad_tokens(prediction)), Counter(squad_tokens(reference))
     common = sum((got & want).values())
     if not common:
         return 0.0
     precision, recall = common / sum(got.values()), common / sum(want.values())
     return 2 * precision * recall / (precision + recall)
+
+
+def squad_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles (a, an, the), split on spaces.
+
+    Punctuation is every Unicode punctuation character (curly quotes, dashes), a superset of the
+    official script's ASCII list, so news text with typographic quotes is compared fairly; as in
+    the official script it is removed, not replaced ("U.S." is "us").
+    """
+    text = "".join(ch for ch in text.lower() if not unicodedata.category(ch).startswith("P"))
+    return _ARTICLES.sub(" ", text).split()
 
 
 def summarize(outcomes: list[Outcome]) -> dict[str, float | int]:
@@ -116,12 +155,14 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float | int]:
         "hit_at_5": _mean(o.hit_at_5 for o in answerable),
         "mrr": _mean(o.reciprocal_rank for o in answerable),
         "accuracy": _mean(o.correct for o in answerable),
-        "token_f1": _mean(o.token_f1 for o in answerable),
+        "short_answer_f1": _mean(o.short_answer_f1 for o in answerable),
+        "answer_token_f1": _mean(o.answer_token_f1 for o in answerable),
         "citation_precision": _mean(cited),
         "citation_recall": _mean(o.citation_recall for o in answerable),
         "abstain_accuracy": _mean(o.abstained for o in unanswerable),
         "false_abstention": _mean(o.abstained for o in answerable),
         "generated": _mean(o.answerer == "llm" for o in outcomes if not o.abstained),
+        "trapped": _mean(o.trapped for o in unanswerable if o.traps),
         "latency_p50_ms": _percentile([o.ms for o in outcomes], 0.50),
         "latency_p95_ms": _percentile([o.ms for o in outcomes], 0.95),
     }
@@ -145,9 +186,5 @@ def _percentile(values: list[float], share: float) -> float | None:
     return round(ordered[round(share * (len(ordered) - 1))], 1)
 
 
-def _tokens(text: str) -> list[str]:
-    return _WORD.findall(text.casefold())
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.casefold().split())
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())

@@ -12,7 +12,7 @@ CHARTED = (
     "hit_at_1",
     "mrr",
     "accuracy",
-    "token_f1",
+    "short_answer_f1",
     "citation_precision",
     "citation_recall",
     "abstain_accuracy",
@@ -23,11 +23,18 @@ KIND_COLUMNS = (
     "hit_at_1",
     "mrr",
     "accuracy",
+    "short_answer_f1",
     "citation_precision",
     "abstain_accuracy",
     "false_abstention",
 )
-SHORT = dict(zip(KIND_COLUMNS, ("n", "hit@1", "mrr", "accuracy", "cite prec", "abstain", "false abs"), strict=True))
+SHORT = dict(
+    zip(
+        KIND_COLUMNS,
+        ("n", "hit@1", "mrr", "accuracy", "short F1", "cite prec", "abstain", "false abs"),
+        strict=True,
+    )
+)
 
 
 def console_table(runs: list[Run], baseline: dict | None) -> str:
@@ -84,6 +91,8 @@ def markdown(runs: list[Run], baseline: dict | None, regressions: list[str]) -> 
         out += ["", f"## {run.label}: failures ({len(run.failures)})", ""]
         for o in run.failures:
             expected = "an abstention" if not o.answerable else f"{' / '.join(o.answers)} from {', '.join(o.expected)}"
+            if o.trapped:
+                expected += f" (fell for the trap: {' / '.join(o.traps)})"
             got = o.answer.replace("\n", " ")[:300]
             out.append(
                 f"- **{o.id}** ({o.kind}) {o.question}  \n  expected: {expected}  \n  got: {got}  \n"
