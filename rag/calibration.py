@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import string
 import sys
-import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +28,7 @@ from rag.answer import DEPTH, MARGIN, decide, sentence_inputs
 from rag.answer_model import AnswerModel, LinearModel
 from rag.conversation import Query
 from rag.errors import InvalidInput
+from rag.evaluation.metrics import best_f1, squad_tokens
 from rag.evidence import Evidence, answerable_features
 from rag.evidence import gather as evidence_for
 from rag.nlp import shared_parser
@@ -113,30 +111,10 @@ def gather(assistant, cases: list[Labelled], progress: bool = False) -> None:
 # Labels.
 
 
-def normalise(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(c for c in text if c not in string.punctuation and c not in "“”‘’")
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def token_f1(prediction: str, gold: list[str]) -> float:
-    """The best SQuAD token F1 of ``prediction`` against any of ``gold``."""
-    best = 0.0
-    predicted = normalise(prediction).split()
-    for answer in gold:
-        expected = normalise(answer).split()
-        common = sum((Counter(predicted) & Counter(expected)).values())
-        if common:
-            precision, recall = common / len(predicted), common / len(expected)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best
-
-
 def _holds(text: str, answers: list[str]) -> bool:
-    folded = normalise(text)
-    return any(normalise(a) and normalise(a) in folded for a in answers)
+    """An answer occurs in ``text`` once both are normalised as SQuAD does (case, punctuation, articles)."""
+    folded = " ".join(squad_tokens(text))
+    return any(squad_tokens(a) and " ".join(squad_tokens(a)) in folded for a in answers)
 
 
 # Fitting.
@@ -164,7 +142,7 @@ def fit(cases: list[Labelled], threshold: float = 0.5, span_threshold: float = 0
             if sentence.scored.sentence.source in case.sources:
                 for candidate, features in sentence.spans:
                     span_rows.append(features)
-                    span_labels.append(int(token_f1(candidate.text, case.answers) >= 0.5))
+                    span_labels.append(int(best_f1(candidate.text, case.answers) >= 0.5))
     span = _fit(span_rows, span_labels)
     sentence_rows, sentence_labels = [], []
     for case in cases:
@@ -206,7 +184,7 @@ def outcome(case: Labelled, model: AnswerModel) -> Outcome:
     text = " ".join(s.text for s in chosen) + (" " + decision.short.text if decision.short else "")
     cited = {s.source for s in chosen}
     correct = _holds(text, case.answers) and bool(cited & set(case.sources))
-    short = token_f1(decision.short.text, case.answers) if decision.short else 0.0
+    short = best_f1(decision.short.text, case.answers) if decision.short else 0.0
     return Outcome(True, correct, short, True, probability)
 
 

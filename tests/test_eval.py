@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 
 from rag import Answer, Assistant, Citation, InvalidInput, Settings
+from rag.answer import ShortAnswer
 from rag.evaluation import load_cases, read_baseline, regressions
 from rag.evaluation.dataset import Case
 from rag.evaluation.metrics import score, token_f1
@@ -146,13 +147,10 @@ def test_an_answer_without_a_short_answer_or_an_abstention_scores_zero_short_ans
     assert abstained.short_answer_f1 == 0.0 and not abstained.correct
 
 
-@pytest.mark.skipif("short_answer" not in Answer.__dataclass_fields__, reason="Answer has no short_answer yet")
 def test_the_short_answer_is_scored_by_token_f1_against_the_best_alias():
     def short(text: str, **fields) -> float:
         answer = _answer(ENVOY, f"{text} [1]", ENVOY.sources, **fields)
-        answer = dataclasses.replace(
-            answer, short_answer={"text": text, "source": ENVOY.sources[0], "start": 0, "end": len(text)}
-        )
+        answer = dataclasses.replace(answer, short_answer=ShortAnswer(text, ENVOY.sources[0], 0, len(text)))
         return score(ENVOY, answer, [], 1.0).short_answer_f1
 
     assert short("Paul Klouman Bekken") == 1.0

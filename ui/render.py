@@ -47,7 +47,7 @@ def sources_html(answer: Answer | None, passages: dict[int, str] | None = None) 
     cited = short_citation(answer)
     short = (
         f'<div class="short-answer" data-testid="short-answer">Answer: <strong>{escape(answer.short_answer.text)}'
-        f"</strong> <span class=\"marker\">[{cited.n}]</span></div>"
+        f'</strong> <span class="marker">[{cited.n}]</span></div>'
         if cited
         else ""
     )

@@ -79,13 +79,13 @@ class Outcome:
 
 
 def score(case: Case, answer: Answer, ranked: list[str], ms: float) -> Outcome:
-    """Score one answer; ``short_answer`` is read only if this version of ``Answer`` has it."""
+    """Score one answer: its text, its short answer, its citations and the sources it ranked."""
     cited = list(dict.fromkeys(c.source for c in answer.citations))
     expected = set(case.sources)
     rank = next((i for i, source in enumerate(ranked, start=1) if source in expected), None)
     text = "" if answer.abstained else answer.answer
-    short = getattr(answer, "short_answer", None)
-    short_text = short.get("text") if isinstance(short, dict) and not answer.abstained else None
+    short = answer.short_answer
+    short_text = short.text if short is not None and not answer.abstained else None
     return Outcome(
         id=case.id,
         kind=case.kind,
