@@ -48,12 +48,22 @@ def test_every_quote_is_verbatim_text_of_its_source_file(seeded, item):
         assert citation.title == text.strip().splitlines()[0].strip()
 
 
-def test_every_answer_sentence_carries_a_marker_of_a_returned_citation(seeded):
-    answer = seeded.ask("What did Sergey Lavrov say about the United States?")
-    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+@pytest.mark.parametrize(
+    "question", ["What did Sergey Lavrov say about the United States?", "Who is Pakistan's envoy to the UN?"]
+)
+def test_every_answer_sentence_carries_a_marker_of_a_returned_citation(seeded, question):
+    answer = seeded.ask(question)
+    evidence = answer.answer
+    if answer.short_answer is not None:  # "Munir Akram [1]. “...” [1]": the short answer, then the quotes
+        lead = re.match(r"(.+?) \[(\d+)\]\. ", evidence)
+        assert lead and lead.group(1) == answer.short_answer.text
+        assert answer.short_answer.text in answer.citations[int(lead.group(2)) - 1].quote
+        evidence = evidence[lead.end() :]
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", evidence)]
     assert markers == [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
-    stripped = re.sub(r"\s*\[\d+\]", "", answer.answer)
-    assert stripped == " ".join(c.quote for c in answer.citations)  # no invented words
+    stripped = re.sub(r"\s*\[\d+\]", "", evidence)
+    quoted = " ".join(f"“{c.quote}”" if answer.short_answer else c.quote for c in answer.citations)
+    assert stripped == quoted  # no invented words
 
 
 @pytest.mark.parametrize(
