@@ -112,4 +112,3 @@ def test_a_closed_pipe_ends_rag_ask_quietly(seeded):
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 141
     assert stderr.decode() == ""
-
