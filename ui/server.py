@@ -31,12 +31,12 @@ def create_app(assistant: Assistant) -> FastAPI:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
 
-    if assistant.settings.auth:
-        _require_login(app, assistant.settings.auth)
     demo = chat.build(assistant)
     demo.queue(default_concurrency_limit=8, max_size=256)
     if not any(isinstance(block, FILE_INPUTS) for block in demo.blocks.values()):
         _refuse_uploads(app)
+    if assistant.settings.auth:  # added last, so it runs first: no route answers before the login check
+        _require_login(app, assistant.settings.auth)
     return gr.mount_gradio_app(app, demo, path="/", css=chat.CSS, max_file_size=assistant.settings.max_upload_bytes)
 
 
