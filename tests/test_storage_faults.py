@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
+from rag.errors import StorageError
 from rag.store import all_ids
 from tests.conftest import REPO, SEEDS, write
 from tests.servers import RAG, free_port, ingest, post, running_server, serving
@@ -217,3 +218,23 @@ def test_a_store_that_stops_answering_frees_the_lock_and_recovers(frozen_store, 
         assert status == 200 and answer["citations"][0]["source"] == "002_663675794b460625.txt"
         health.wait_for("ok")
     health.assert_always_answered_within(1.0)
+
+
+def test_a_locked_index_makes_a_question_fail_in_bounded_time_and_an_ingest_say_what_it_waits_for(assistant, corpus):
+    write(corpus, "harbour.txt", "Harbour Reopens\n\nThe harbour of Velmora reopened on Monday after the storm.\n")
+    assistant.ingest(progress=False)
+    data = assistant.settings.data_dir
+    with open(data / "index.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as an ingest's writes would
+        patient = Assistant(assistant.settings.model_copy(update={"lock_timeout": 1.0}))
+        with pytest.raises(StorageError) as refused:
+            patient.ask("When did the harbour of Velmora reopen?")
+        assert str(refused.value).startswith(f"the index in {data}/ stayed locked for 1 s by process {os.getpid()} (")
+
+        waiting = subprocess.Popen(
+            [RAG, "ingest", "--data-dir", str(data), str(corpus)], stderr=subprocess.PIPE, text=True, env=ENV
+        )
+        said = waiting.stderr.readline()  # printed once, after a second of waiting
+        assert said.startswith(f"waiting for the index lock {data}/index.lock, held by process {os.getpid()} (")
+    _, rest = waiting.communicate(timeout=600)  # the lock is free: it goes on
+    assert waiting.returncode == 0, rest
