@@ -15,8 +15,7 @@ from rag.errors import InvalidInput
 
 MAX_DEPTH = 32  # a question body is 3 levels deep; chat payloads stay well under this
 MAX_NUMBER_CHARS = 40  # longer than any id, count or float a client means
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[^\[\]{}]+")
+_TOKENS = re.compile(r'[\[\]{}"\\]')
 
 
 class InvalidJSON(InvalidInput):
@@ -29,9 +28,8 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_number_chars: in
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
         raise InvalidJSON(f"malformed JSON: not UTF-8 text (byte {exc.start})") from None
-    depth = _depth(text)
-    if depth > max_depth:
-        raise InvalidJSON(f"malformed JSON: nested {depth} levels deep; the limit is {max_depth}")
+    if _too_deep(text, max_depth):
+        raise InvalidJSON(f"malformed JSON: nested more than {max_depth} levels deep")
 
     def number(kind):
         def parse(digits: str):
@@ -56,10 +54,32 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, max_number_chars: in
         raise InvalidJSON(f"malformed JSON: {type(exc).__name__}") from None
 
 
-def _depth(text: str) -> int:
-    """The deepest nesting of arrays and objects, strings left out (an estimate for invalid JSON)."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.sub("", _STRING.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+def _too_deep(text: str, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than ``limit``, strings left out.
+
+    Only quotes, backslashes and brackets are visited, and the scan stops at the first level past
+    the limit, so a text-heavy body or a hostile one costs little. (For invalid JSON it is an
+    estimate; the parser then says what is wrong.)
+    """
+    depth = 0
+    in_string = False
+    skip = -1  # the character after a backslash inside a string
+    for match in _TOKENS.finditer(text):
+        at = match.start()
+        if at == skip:
+            continue
+        char = text[at]
+        if in_string:
+            if char == "\\":
+                skip = at + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False

@@ -18,10 +18,12 @@ before the test, unless the whole sentence is one bare quotation.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from rag.sentences import split_sentences
 
+OPENING_WORDS = 8  # an order's verb comes first, after at most a few softeners
 # Double quotes only: a single curly quote is also the apostrophe.
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|«[^»]*»|„[^“”]*[“”]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z’'-]*")
@@ -40,6 +42,7 @@ _DROP_RULES = re.compile(
     r"guidelines|directions|directives|system message|context)\b",
     re.IGNORECASE,
 )
+_DROP_WORDS = re.compile(r"ignore|disregard|forget|overrid|bypass|overrul")
 _MODE = re.compile(r"\b(?:developer|jailbreak|god|admin|dan)\s+mode\b|\bsystem\s+prompt\b", re.IGNORECASE)
 
 # Softeners and fillers before the verb of an order: "Please answer ...", "Now, ignore ...".
@@ -70,7 +73,10 @@ def is_instruction(sentence: str) -> bool:
     bare = _QUOTED.sub(" ", sentence)
     if not _WORD.search(bare):  # the whole sentence is one quotation: judge what it says
         bare = sentence.strip().strip('“”"«»„ ')
-    if _LABEL.search(bare) or _DROP_RULES.search(bare) or _MODE.search(bare):
+    low = bare.lower()  # cheap substring tests first: most sentences skip the costly patterns
+    if _LABEL.search(bare) or (_DROP_WORDS.search(low) and _DROP_RULES.search(bare)):
+        return True
+    if ("mode" in low or "prompt" in low) and _MODE.search(bare):
         return True
     return _imperative(bare)
 
@@ -81,7 +87,7 @@ def contains_instruction(text: str) -> bool:
 
 
 def _imperative(text: str) -> bool:
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [m.group().lower() for m in itertools.islice(_WORD.finditer(text), OPENING_WORDS)]
     while words and words[0] in _LEAD:
         words = words[1:]
     if words[:2] in (["do", "not"], ["don't"], ["don’t"]) or words[:1] in (["never"], ["always"]):

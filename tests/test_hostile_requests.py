@@ -35,8 +35,8 @@ def site(tmp_path_factory):
 @pytest.mark.parametrize(
     "body, message",
     [
-        (DEEP, "malformed JSON: nested 10000 levels deep; the limit is 32"),
-        ('{"question": "Who?", "history": ' + DEEP + "}", "malformed JSON: nested 10001 levels deep"),
+        (DEEP, "malformed JSON: nested more than 32 levels deep"),
+        ('{"question": "Who?", "history": ' + DEEP + "}", "malformed JSON: nested more than 32 levels deep"),
         ('{"question": "Who?", "n": ' + "1" * 100_000 + "}", "malformed JSON: a number 100000 characters long"),
         ('{"question": "Who?", "n": NaN}', "malformed JSON: NaN is not a JSON number"),
     ],

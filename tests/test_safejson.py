@@ -18,9 +18,9 @@ def test_ordinary_bodies_parse_like_the_standard_library():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("[" * 10_000 + "]" * 10_000, "nested 10000 levels deep; the limit is 32"),
-        ('{"question": "q", "history": ' + "[" * 5_000 + "]" * 5_000 + "}", "nested 5001 levels deep"),
-        ('{"question": ' + "[" * 100_000, "nested 100001 levels deep"),  # unclosed too
+        ("[" * 10_000 + "]" * 10_000, "nested more than 32 levels deep"),
+        ('{"question": "q", "history": ' + "[" * 5_000 + "]" * 5_000 + "}", "nested more than 32 levels deep"),
+        ('{"question": ' + "[" * 100_000, "nested more than 32 levels deep"),  # unclosed too
         ('{"question": "q", "n": ' + "9" * 100_000 + "}", "a number 100000 characters long; the limit is 40"),
         ('{"n": 1.' + "5" * 5_000 + "}", "a number 5002 characters long"),
         ('{"n": NaN}', "NaN is not a JSON number"),
