@@ -18,7 +18,7 @@ from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion, RagError
 from rag.ingest import IngestReport, ingest
 from rag.lexical import BM25Index, LexicalRetriever, fingerprint
-from rag.loading import Article, load_article
+from rag.loading import Article, load_article, shown_path
 from rag.multilingual import load_multilingual
 from rag.nlp import shared_parser
 from rag.rerank import Reranker, Scored, candidates, rerank_documents
@@ -290,7 +290,12 @@ class Assistant:
             found = self.store.vectors.get(where={"source": source}, limit=1, include=["metadatas"])
         if not found["metadatas"]:
             raise InvalidInput(f"{_shown(source)}: not an indexed article")
-        return load_article(Path(found["metadatas"][0]["path"]), self.settings.max_file_bytes)
+        path = Path(found["metadatas"][0]["path"])
+        try:
+            return load_article(path, self.settings.max_file_bytes, source)
+        except InvalidInput as problem:  # say why, but never where: the path is this machine's business
+            why = str(problem).removeprefix(f"{shown_path(path)}: ")
+            raise InvalidInput(f"{_shown(source)}: the article file cannot be read ({why}); ingest it again") from None
 
     def _check(self, question: str) -> str:
         if not isinstance(question, str) or not question.strip():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import types
 import typing
@@ -17,20 +18,27 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from rag.errors import InvalidInput, RagError
+from rag.safejson import loads
 from rag.settings import Settings
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
     except RagError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `rag ask --json ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's flush at exit must not fail
+        return EXIT_BROKEN_PIPE
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -126,10 +134,10 @@ def render(answer) -> str:
 
 def _read_history(path: str) -> list[tuple[str, str]]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = loads(Path(path).read_bytes())
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read history file ({exc.strerror or exc})") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except InvalidInput as exc:
         raise InvalidInput(f"{path}: history file is not valid JSON ({exc})") from exc
     if not isinstance(data, list) or not all(
         isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in data

@@ -15,3 +15,11 @@ class EmptyIndex(RagError):
 
 class InvalidInput(RagError, ValueError):
     """A file or path given to ingest (or a history file) cannot be used."""
+
+
+class StorageError(RagError):
+    """The index's storage failed: a full or read-only disk, a store error, or a store that stopped answering.
+
+    The message names the cause and ``data_dir``; nothing is lost (the next ``rag ingest`` repairs
+    the index), and the CLI exits with code 2, the HTTP API answers 503.
+    """

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from rag.sentences import split_sentences
 from rag.text import CAPITALISED, fold, terms
+from rag.untrusted import contains_instruction
 
 MIN_SUPPORT = 0.6  # share of a sentence's content words its cited passages must contain
 MIN_SIMILARITY = 0.45  # cosine between sentence and cited passages, when embeddings are given
@@ -106,7 +107,8 @@ class Grounder:
         self.result = Grounded()
         self._numbers: dict[Hashable, int] = {}
         self._asked = set(terms(question))
-        self._terms = [set(terms(p.text)) for p in passages]
+        # A passage holding an order to the reader or an AI supports nothing: it is data, not a fact.
+        self._terms = [set() if contains_instruction(p.text) else set(terms(p.text)) for p in passages]
         self._folded = [fold(p.text) for p in passages]
 
     def check(self, sentence: str) -> str | None:

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from rag.chunking import chunk_article, sentence_documents
 from rag.errors import InvalidInput
-from rag.loading import find_files, load_article
+from rag.loading import find_articles, load_article, shown_path
 from rag.settings import Settings
 from rag.store import Store
 
@@ -70,14 +70,15 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     """Bring the index in line with the article files under ``paths``."""
     began = time.perf_counter()
     report = IngestReport()
-    files, report.errors = find_files(paths)
+    sources, report.errors = find_articles(paths)
+    files = list(sources)
     show = sys.stderr.isatty() if progress is None else progress
     with store.writing():  # the collections are (re)opened inside the lock: another process may have written
         store.reconcile()
     first_with: dict[str, Path] = {}  # text digest -> the file indexed with it, across batches
     duplicates: list[str] = []
     with tqdm(total=len(files), desc="indexing", unit="file", disable=not show or not files, file=sys.stderr) as bar:
-        for loaded, done in _batches(files, settings, report):
+        for loaded, done in _batches(sources, settings, report):
             chunks = _first_copies(loaded, files, store, first_with, duplicates, report)
             sentences = [sentence_documents(documents) for documents in chunks]
             report.chunks += sum(map(len, chunks))
@@ -102,15 +103,15 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
 
 
 def _batches(
-    files: list[Path], settings: Settings, report: IngestReport
+    files: dict[Path, str], settings: Settings, report: IngestReport
 ) -> Iterator[tuple[list[tuple[Path, list[Document]]], int]]:
     """``([(file, its chunks), ...], files looked at)``, about ``BATCH_CHUNKS`` chunks at a time."""
     batch: list[tuple[Path, list[Document]]] = []
     size = looked = 0
-    for path in files:
+    for path, source in files.items():
         looked += 1
         try:
-            article = load_article(path, settings.max_file_bytes)
+            article = load_article(path, settings.max_file_bytes, source)
         except InvalidInput as problem:
             report.errors.append(str(problem))
             continue
@@ -121,7 +122,7 @@ def _batches(
             overlap_tokens=settings.chunk_overlap_tokens,
         )
         if not documents:
-            report.errors.append(f"{path}: no text to index")
+            report.errors.append(f"{shown_path(path)}: no text to index")
             continue
         batch.append((path, documents))
         size += len(documents)
@@ -148,7 +149,9 @@ def _first_copies(
     for path, documents in loaded:
         original = first_with.setdefault(documents[0].metadata["file_hash"], path)
         if original != path:
-            report.notes.append(f"{path}: same text as {original}; indexed once, as {original.name}")
+            report.notes.append(
+                f"{shown_path(path)}: same text as {shown_path(original)}; indexed once, as {shown_path(original.name)}"
+            )
             duplicates.append(str(path))
             continue
         chunks.append(documents)

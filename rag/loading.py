@@ -11,6 +11,8 @@ to convert it: guessing an 8-bit encoding would silently put wrong characters in
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,70 +28,116 @@ class Article:
     text: str  # the file exactly as read
     title: str
     paragraphs: list[list[tuple[int, int]]] = field(default_factory=list)  # sentence spans per kept line
+    name: str = ""  # the path relative to the folder ingested; "" for the bare file name
 
     @property
     def source(self) -> str:
-        """The file name: what citations show."""
-        return self.path.name
+        """What citations show and article pages are found by: unique among the files of one ingest."""
+        return self.name or self.path.name
 
     def sentence(self, span: tuple[int, int]) -> str:
         return self.text[span[0] : span[1]]
 
 
 def find_files(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Expand folders into their article files; return ``(files, problems)``.
+    """Expand folders into their article files; return ``(files, problems)``."""
+    found, problems = find_articles(paths)
+    return list(found), problems
 
-    A symlink found inside a folder must point inside that folder: a link to ``/etc/passwd.txt``
-    dropped into the corpus is refused, not indexed and served. Files named directly are trusted.
+
+def find_articles(paths: list[Path]) -> tuple[dict[Path, str], list[str]]:
+    """Expand folders into their article files; return ``({resolved file: source}, problems)``.
+
+    A file's ``source`` is its path relative to the folder named (``a/report.txt`` and
+    ``b/report.txt`` stay apart; a file at the top of the folder keeps its bare name), or its bare
+    name when the file itself is named. A symlink found inside a folder must point inside that
+    folder: a link to ``/etc/passwd.txt`` dropped into the corpus is refused, not indexed and
+    served. Files named directly are trusted. Every problem is about one file, named printably.
     """
-    files: list[Path] = []
+    files: dict[Path, str] = {}
     problems: list[str] = []
+
+    def add(file: Path, source: str) -> None:
+        if unprintable_name(file):
+            problems.append(
+                f"{shown_path(file)}: the file name is not valid UTF-8; rename it "
+                "(e.g. `convmv -f latin1 -t utf8 FILE`), skipped"
+            )
+        elif not file.is_file():
+            problems.append(f"{shown_path(file)}: not a regular file (a FIFO, socket or device), skipped")
+        else:
+            files.setdefault(file.resolve(), source)
+
     for path in paths:
         if path.is_dir():
             folder = path.resolve()
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.exists() and not p.is_dir())
             if not found:
-                problems.append(f"{path}: folder has no .txt or .md files")
+                problems.append(f"{shown_path(path)}: folder has no .txt or .md files")
             for file in found:
                 if file.resolve().is_relative_to(folder):
-                    files.append(file)
+                    add(file, file.relative_to(path).as_posix())
                 else:
-                    problems.append(f"{file}: symlink to {file.resolve()}, outside {path}, skipped")
-        elif path.is_file():
+                    problems.append(
+                        f"{shown_path(file)}: symlink to {shown_path(file.resolve())}, outside {shown_path(path)}, "
+                        "skipped"
+                    )
+        elif path.exists():
             if path.suffix.lower() in SUFFIXES:
-                files.append(path)
+                add(path, path.name)
             else:
-                problems.append(f"{path}: not a .txt or .md file, skipped")
+                problems.append(f"{shown_path(path)}: not a .txt or .md file, skipped")
         else:
-            problems.append(f"{path}: no such file or folder")
-    unique = list(dict.fromkeys(p.resolve() for p in files))
-    return unique, problems
+            problems.append(f"{shown_path(path)}: no such file or folder")
+    return files, problems
 
 
-def load_article(path: Path, max_bytes: int) -> Article:
-    """Read one article; raise :class:`InvalidInput` naming the file when it cannot be used."""
+def unprintable_name(path: Path) -> bool:
+    """Whether the name holds bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
     try:
-        size = path.stat().st_size
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as a message shows it: bytes that are not UTF-8 and control characters escaped."""
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def load_article(path: Path, max_bytes: int, source: str = "") -> Article:
+    """Read one article; raise :class:`InvalidInput` naming the file when it cannot be used.
+
+    ``source`` is what citations call it (default: the bare file name).
+    """
+    shown = shown_path(path)
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # opening a FIFO would wait for a writer forever
+            raise InvalidInput(f"{shown}: not a regular file (a FIFO, socket or device)")
+        size = status.st_size
         if size > max_bytes:
             raise InvalidInput(
-                f"{path}: {size} bytes is larger than the {max_bytes}-byte limit (raise --max-file-bytes to read it)"
+                f"{shown}: {size} bytes is larger than the {max_bytes}-byte limit (raise --max-file-bytes to read it)"
             )
         with path.open("rb") as file:
             raw = file.read(max_bytes + 1)  # a file that grows while we read still stops at the limit
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        raise InvalidInput(f"{shown}: cannot read ({exc.strerror or exc})") from exc
     if len(raw) > max_bytes:
-        raise InvalidInput(f"{path}: larger than the {max_bytes}-byte limit (raise --max-file-bytes to read it)")
-    text = decode(raw, path)
+        raise InvalidInput(f"{shown}: larger than the {max_bytes}-byte limit (raise --max-file-bytes to read it)")
+    text = decode(raw, shown)
     paragraphs = list(_paragraphs(text))
     if not paragraphs:
-        raise InvalidInput(f"{path}: empty file")
+        raise InvalidInput(f"{shown}: empty file")
     first = paragraphs[0]
     title = " ".join(text[first[0][0] : first[-1][1]].split())
-    return Article(path=path, text=text, title=title, paragraphs=paragraphs)
+    return Article(path=path, text=text, title=title, paragraphs=paragraphs, name=source)
 
 
-def decode(raw: bytes, path: Path) -> str:
+def decode(raw: bytes, path: Path | str) -> str:
     """The file's text: UTF-8 (BOM optional) or UTF-16 with a BOM; anything else is refused."""
     encoding = "utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     if encoding == "utf-8-sig" and b"\x00" in raw:

@@ -25,6 +25,7 @@ from rag.chunking import sentences_with_leads
 from rag.conversation import Query
 from rag.multilingual import foreign_script
 from rag.text import FULL_NAME, terms
+from rag.untrusted import is_instruction
 
 MEANING_WEIGHT = 0.6  # the rest is wording overlap
 IMPLIED_WEIGHT = 0.3  # for words the conversation filled in ("she" -> "Sofia Almeida")
@@ -171,6 +172,7 @@ def candidates(documents: list[Document]) -> list[Sentence]:
                 or words < MIN_WORDS
                 or (words < MIN_HEADING_WORDS and _is_heading(text))
                 or text == meta["title"]
+                or is_instruction(text)  # an order to the reader or an AI is article data, never an answer
             ):
                 continue
             seen.add((meta["path"], start))

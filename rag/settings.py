@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger files are refused rather than half-read.")
+    lock_timeout: float = Field(
+        30.0, gt=0, description="Seconds a question waits for the index lock (held by an ingest's writes) before a 503."
+    )
+    store_timeout: float = Field(
+        30.0, gt=0, description="Seconds a question may read the index before its lock is freed and it fails (503)."
+    )
 
     # Retrieval and answering.
     top_k: int = Field(6, ge=0, le=50, description="Chunks retrieved per question (0: no chunk search).")
@@ -111,6 +117,11 @@ class Settings(BaseSettings):
     auth: str | None = Field(None, description="user:password; turns on login for the page and the API.")
     insecure: bool = Field(False, description="Allow a non-loopback address without --auth.")
     max_body_bytes: int = Field(256_000, ge=1024, description="Larger /api/ask request bodies are refused (413).")
+    max_upload_bytes: int = Field(
+        5_000_000,
+        ge=1,
+        description="Largest file the page accepts; uploads are refused unless the page has a file input.",
+    )
 
     @property
     def chroma_dir(self) -> Path:

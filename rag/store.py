@@ -17,9 +17,13 @@ another process's writes.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import sqlite3
+import sys
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -28,9 +32,11 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 import chromadb
+import chromadb.errors
 import httpx
 import numpy as np
 import sqlalchemy
+import sqlalchemy.exc
 from chromadb.api.client import SharedSystemClient
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
@@ -38,14 +44,21 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from rag.embeddings import load_embeddings
-from rag.errors import RagError
+from rag.errors import StorageError
 from rag.settings import Settings
 
 PAGE = 5_000  # rows per read when walking a whole collection: memory stays flat
 IDS_PAGE = 100_000  # ids alone are small; Chroma re-scans up to the offset per page, so few pages are fast
 
 
-class StoreUnavailable(RagError):
+LOW_SPACE = 1 << 20  # bytes: below this a failed write is put down to a full disk
+LOCK_POLL = 0.05  # seconds between tries of a busy lock
+TELL_WAITING = 1.0  # seconds an ingest waits on the lock before saying what for
+# What a store call raises when its disk or the store itself fails (not a bug in our code).
+FAILURES = (OSError, sqlite3.Error, sqlalchemy.exc.SQLAlchemyError, chromadb.errors.ChromaError)
+
+
+class StoreUnavailable(StorageError):
     """The Chroma server cannot be reached or the URL is not one."""
 
 
@@ -60,6 +73,9 @@ class Store:
         self.generation: str | None = None  # the index generation this process's Chroma client shows
         self.precomputed = PrecomputedEmbeddings(self)
         self._reopen = threading.Lock()
+        self.fault: str | None = None  # the last storage failure, until a read goes through again
+        self._readers: dict[int, tuple[float, object]] = {}  # thread -> (since, its lock file)
+        self._abandoned: set[int] = set()  # threads whose stuck read lost its lock
 
     @cached_property
     def embeddings(self) -> Embeddings:
@@ -71,12 +87,13 @@ class Store:
     def client(self) -> chromadb.ClientAPI:
         if self.settings.chroma_url:
             return connect(self.settings.chroma_url)
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.generation = self._read_generation()
-        return chromadb.PersistentClient(
-            path=str(self.settings.chroma_dir),
-            settings=chromadb.Settings(anonymized_telemetry=False),
-        )
+        with self.guarded():
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.generation = self._read_generation()
+            return chromadb.PersistentClient(
+                path=str(self.settings.chroma_dir),
+                settings=chromadb.Settings(anonymized_telemetry=False),
+            )
 
     @cached_property
     def vectors(self) -> Chroma:
@@ -108,24 +125,39 @@ class Store:
         )
 
     def _records(self, name: str) -> SQLRecordManager:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        manager = SQLRecordManager(namespace=f"chroma/{name}", db_url=f"sqlite:///{self.settings.record_db}")
-        manager.create_schema()
-        return manager
+        with self.guarded():
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            manager = SQLRecordManager(namespace=f"chroma/{name}", db_url=f"sqlite:///{self.settings.record_db}")
+            manager.create_schema()
+            return manager
 
     # Sharing the index between readers and one writer.
 
     @contextmanager
     def reading(self):
-        """Hold off ingests while a question reads; follow the writes of other processes."""
-        with self._locked(fcntl.LOCK_SH):
-            self._follow()
-            yield
+        """Hold off ingests while a question reads; follow the writes of other processes.
+
+        The wait for the lock is bounded (``lock_timeout``), and a reader stuck in the store longer
+        than ``store_timeout`` loses its lock (:meth:`release_stuck`), so a hung store call can
+        never keep ingests out for good.
+        """
+        with self._locked(fcntl.LOCK_SH, self.settings.lock_timeout) as lock:
+            self._readers[threading.get_ident()] = (time.monotonic(), lock)
+            try:
+                self._follow()
+                yield
+            finally:
+                self._readers.pop(threading.get_ident(), None)
+                self._abandoned.discard(threading.get_ident())  # it came back: its request has its answer
+        self.fault = None  # a read went through: the store answers again
 
     @contextmanager
     def writing(self):
-        """Exclusive access for an ingest; readers and other ingests wait until it ends."""
-        with self._locked(fcntl.LOCK_EX):
+        """Exclusive access for an ingest; readers and other ingests wait until it ends.
+
+        An ingest waits as long as it takes, saying on stderr what it waits for.
+        """
+        with self._locked(fcntl.LOCK_EX, None):
             self._follow()
             marker = self.settings.data_dir / "generation"
             self.generation = uuid.uuid4().hex
@@ -134,17 +166,110 @@ class Store:
             yield
 
     @contextmanager
-    def _locked(self, mode: int):
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.settings.data_dir / "index.lock", "a") as lock:
-            fcntl.flock(lock, mode)  # released when the file closes, or when the process dies
+    def _locked(self, mode: int, wait: float | None):
+        with self.guarded():
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            lock = open(self.settings.data_dir / "index.lock", "a")  # noqa: SIM115 - closed below, maybe early
+        try:
+            self._acquire(lock, mode, wait)  # released when the file closes, or when the process dies
+            with self.guarded():
+                yield lock
+        finally:
+            lock.close()
+
+    def _acquire(self, lock, mode: int, wait: float | None) -> None:
+        """Take the lock, waiting at most ``wait`` seconds (None: as long as it takes, saying why)."""
+        began = time.monotonic()
+        told = False
+        while True:
             try:
-                yield
-            except httpx.TransportError as exc:  # the Chroma server went away after we connected
-                raise StoreUnavailable(
-                    f"lost the Chroma server at {self.settings.chroma_url} ({exc}); nothing was changed by this "
-                    "request beyond what finished before it. Restart the server and try again."
-                ) from exc
+                fcntl.flock(lock, mode | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+            waited = time.monotonic() - began
+            if wait is not None and waited >= wait:
+                raise StorageError(
+                    f"the index in {_folder(self.settings.data_dir)} stayed locked for {wait:g} s by "
+                    f"{lock_holders(lock)}; try again when it has finished"
+                )
+            if wait is None and not told and waited >= TELL_WAITING:
+                print(
+                    f"waiting for the index lock {self.settings.data_dir / 'index.lock'}, held by {lock_holders(lock)} "
+                    "(questions being answered, or another ingest) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                told = True
+            time.sleep(LOCK_POLL)
+
+    @contextmanager
+    def guarded(self):
+        """Turn the store's and the disk's failures into one :class:`StorageError` naming the cause."""
+        try:
+            yield
+        except StorageError as problem:
+            self.fault = str(problem)
+            raise
+        except httpx.TransportError as exc:  # the Chroma server went away after we connected
+            self.fault = f"lost the Chroma server at {self.settings.chroma_url}"
+            raise StoreUnavailable(
+                f"lost the Chroma server at {self.settings.chroma_url} ({exc}); nothing was changed by this "
+                "request beyond what finished before it. Restart the server and try again."
+            ) from exc
+        except FAILURES as exc:
+            problem = storage_error(exc, self.settings.data_dir)
+            self.fault = str(problem)
+            if not self.settings.chroma_url:
+                self.reset()  # a failed write can leave the embedded Chroma's state behind the disk's
+            raise problem from exc
+
+    def release_stuck(self) -> int:
+        """Free the lock of every reader that has waited on the store longer than ``store_timeout``.
+
+        A store call that never returns (seen with a full disk) must not keep ingests out: its lock
+        is closed under it, this process's Chroma client is reopened for the next question, and the
+        stuck thread's own request gets its 503 from :meth:`abandoned`. Returns how many were freed.
+        """
+        now = time.monotonic()
+        stuck = [
+            (ident, lock)
+            for ident, (since, lock) in list(self._readers.items())
+            if now - since > self.settings.store_timeout
+        ]
+        for ident, lock in stuck:
+            self._readers.pop(ident, None)
+            self._abandoned.add(ident)
+            lock.close()
+        if stuck:
+            self.fault = (
+                f"the index store in {_folder(self.settings.data_dir)} did not answer within "
+                f"{self.settings.store_timeout:g} s{self._disk_note()}"
+            )
+            self.reset()
+        return len(stuck)
+
+    def abandoned(self, ident: int) -> StorageError | None:
+        """The error for a request whose thread :meth:`release_stuck` gave up on, else None."""
+        if ident in self._abandoned:
+            self._abandoned.discard(ident)
+            return StorageError(self.fault or "the index store did not answer")
+        return None
+
+    def reset(self) -> None:
+        """Drop this process's Chroma client; the next call opens a fresh one."""
+        with self._reopen:
+            for name in ("client", "vectors", "sentence_vectors"):
+                self.__dict__.pop(name, None)
+            SharedSystemClient.clear_system_cache()
+
+    def disk_problem(self) -> str | None:
+        """Why writes to ``data_dir`` would fail right now (full, read-only), from the file system alone."""
+        return _disk_cause(self.settings.data_dir, None)
+
+    def _disk_note(self) -> str:
+        cause = self.disk_problem()
+        return f" ({cause})" if cause else ""
 
     def _read_generation(self) -> str:
         try:
@@ -165,10 +290,13 @@ class Store:
 
     def count(self) -> int:
         """Chunks in the index, without loading the embedding model."""
-        if "vectors" in self.__dict__:
-            return self.vectors._collection.count()
-        names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
-        return self.client.get_collection(self.settings.collection).count() if self.settings.collection in names else 0
+        with self.guarded():
+            if "vectors" in self.__dict__:
+                return self.vectors._collection.count()
+            names = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+            if self.settings.collection not in names:
+                return 0
+            return self.client.get_collection(self.settings.collection).count()
 
     def chunks_per_path(self) -> Counter[str]:
         """How many chunks each indexed file has, keyed by its resolved path."""
@@ -344,6 +472,81 @@ def connect(url: str) -> chromadb.ClientAPI:
             f"cannot reach the Chroma server at {url} ({exc}); start it with "
             "`chroma run --path DIR --host HOST --port PORT` or unset chroma_url to use the local index"
         ) from exc
+
+
+def storage_error(exc: BaseException, data_dir) -> StorageError:
+    """One :class:`StorageError` for a failed store call, naming the cause and ``data_dir``."""
+    cause = _disk_cause(data_dir, exc)
+    if cause is None:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return StorageError(
+            f"the index in {_folder(data_dir)} failed ({type(exc).__name__}: {detail}); "
+            "run `rag ingest` again to repair it, or rebuild it by deleting the folder"
+        )
+    return StorageError(f"{cause}; nothing indexed is lost: fix that, then run `rag ingest` again")
+
+
+def _disk_cause(data_dir, exc: BaseException | None) -> str | None:
+    """'no space left on the device holding data/', 'read-only', ... or None when the disk looks fine."""
+    folder = _folder(data_dir)
+    chain, seen = [], exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    said = " ".join(str(e) for e in chain).lower()
+    codes = {getattr(e, "errno", None) for e in chain}
+    try:
+        disk = os.statvfs(data_dir if os.path.isdir(data_dir) else ".")
+    except OSError:
+        disk = None
+    if (
+        codes & {errno.ENOSPC, errno.EDQUOT}
+        or "no space left" in said
+        or "disk is full" in said
+        or (disk is not None and disk.f_bavail * disk.f_frsize < LOW_SPACE)
+    ):
+        return f"no space left on the device holding {folder}"
+    if (
+        errno.EROFS in codes
+        or "read-only file system" in said
+        or "readonly database" in said
+        or (disk is not None and disk.f_flag & os.ST_RDONLY)
+    ):
+        return f"the device holding {folder} is read-only"
+    if codes & {errno.EACCES, errno.EPERM} or (os.path.isdir(data_dir) and not os.access(data_dir, os.W_OK)):
+        return f"no permission to write to {folder}"
+    return None
+
+
+def _folder(data_dir) -> str:
+    return str(data_dir).rstrip("/") + "/"
+
+
+def lock_holders(lock) -> str:
+    """Which processes hold ``lock`` (from /proc/locks, Linux), e.g. 'process 123 (rag serve ...)'."""
+    try:
+        inode = os.fstat(lock.fileno()).st_ino
+        with open("/proc/locks") as table:
+            rows = [line.split() for line in table if "->" not in line]
+    except (OSError, ValueError):
+        return "another process"
+    pids = sorted({int(row[4]) for row in rows if len(row) > 5 and row[5].rsplit(":", 1)[-1] == str(inode)})
+    pids = [pid for pid in pids if pid != os.getpid()] or pids
+    if not pids:
+        return "another process"
+    shown = []
+    for pid in pids[:3]:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as command:
+                words = [
+                    os.path.basename(w) if i == 0 else w
+                    for i, w in enumerate(command.read().decode(errors="replace").split("\0"))
+                    if w
+                ]
+        except OSError:
+            words = []
+        shown.append(f"process {pid}" + (f" ({' '.join(words)[:80]})" if words else ""))
+    return ", ".join(shown)
 
 
 def _record_count(records: SQLRecordManager) -> int:

@@ -29,7 +29,7 @@ def ingest(data_dir: Path, corpus: Path) -> None:
 
 @contextmanager
 def serving(command: list[str], probe: str, log_path: Path, timeout: float = START_TIMEOUT, env: dict | None = None):
-    """Run ``command`` until ``probe`` answers 200 (bounded by ``timeout``), then stop it on exit.
+    """Run ``command`` until ``probe`` answers 200 (bounded by ``timeout``), yield it, then stop it on exit.
 
     The process's output goes to ``log_path``; if it exits early, the error carries that log.
     """
@@ -43,7 +43,7 @@ def serving(command: list[str], probe: str, log_path: Path, timeout: float = STA
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{probe} did not answer within {timeout:g}s")
                 time.sleep(0.3)
-            yield
+            yield process
         finally:
             process.terminate()
             try:

@@ -95,14 +95,12 @@ def test_an_indexed_article_is_served_by_its_file_name(site):
 
 
 def test_the_json_api_returns_hostile_text_as_plain_strings(site):
-    for question, quote in [
-        ("What does the harbour council notice say?", INJECTION),
-        ("What did the harbour master say about the storm?", MARKUP),
-    ]:
-        status, answer = post(f"{site[0]}/api/ask", {"question": question})
-        assert status == 200
-        assert quote in [c["quote"] for c in answer["citations"]]  # verbatim: not escaped, not obeyed
-        assert answer["answer"] == " ".join(f"{c['quote']} [{c['n']}]" for c in answer["citations"])
+    status, answer = post(f"{site[0]}/api/ask", {"question": "What did the harbour master say about the storm?"})
+    assert status == 200
+    assert MARKUP in [c["quote"] for c in answer["citations"]]  # verbatim: not escaped
+    assert answer["answer"] == " ".join(f"{c['quote']} [{c['n']}]" for c in answer["citations"])
+    status, answer = post(f"{site[0]}/api/ask", {"question": "What does the harbour council notice say?"})
+    assert status == 200 and INJECTION not in [c["quote"] for c in answer["citations"]]  # an order is never an answer
 
 
 def test_fifty_simultaneous_requests_all_succeed_with_correct_answers(site):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
@@ -10,8 +12,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from rag import Answer, Assistant, EmptyIndex, RagError
-from rag.store import StoreUnavailable
+from rag.errors import StorageError
+from rag.safejson import InvalidJSON, loads
+from rag.store import Store
+from ui.health import HealthProbe
 from ui.render import article_page
+
+POLL = 0.5  # seconds between looks at whether a question's store read was given up on
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -28,39 +35,67 @@ def _json_lines(pieces: Iterator[str | Answer]) -> Iterator[str]:
         yield json.dumps({"error": str(problem)}) + "\n"
 
 
-async def _answering(call, question: tuple) -> object | JSONResponse:
-    """Run ``call(*question)`` off the event loop; our errors become JSON: 409 empty index, 503 store gone, 400."""
+async def _answering(call, question: tuple, store: Store | None = None) -> object | JSONResponse:
+    """Run ``call(*question)`` off the event loop; our errors become JSON: 409 empty index, 503 storage, 400.
+
+    With ``store``, a call whose store read hangs past ``store_timeout`` is answered 503 once the
+    watchdog has freed its lock, instead of never.
+    """
+    thread: list[int] = []
+
+    def tracked():
+        thread.append(threading.get_ident())
+        return call(*question)
+
+    task = asyncio.ensure_future(run_in_threadpool(tracked))
     try:
-        return await run_in_threadpool(call, *question)
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=POLL)
+            if done:
+                return task.result()
+            if store is not None and thread and (stuck := store.abandoned(thread[0])):
+                raise stuck
     except EmptyIndex as problem:
         return error(409, str(problem))
-    except StoreUnavailable as problem:
+    except StorageError as problem:
         return error(503, str(problem))
     except RagError as problem:
+        return error(400, str(problem))
+
+
+async def read_json(request: Request, limit: int) -> object | JSONResponse:
+    """The request's JSON body, or the JSON error to answer with: 413 over ``limit`` bytes, 400 malformed.
+
+    Every JSON route reads its body here, so depth and number size are bounded before any
+    validation (a 10,000-deep array or a 100,000-digit number is a 400, never a 500).
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return error(413, f"request body is larger than {limit} bytes")
+    body = await request.body()
+    if len(body) > limit:
+        return error(413, f"request body is larger than {limit} bytes")
+    try:
+        return loads(body)
+    except InvalidJSON as problem:
         return error(400, str(problem))
 
 
 def router(assistant: Assistant) -> APIRouter:
     api = APIRouter(prefix="/api")
     limit = assistant.settings.max_body_bytes
+    probe = HealthProbe(assistant)
 
     @api.get("/health")
-    def health() -> dict:
-        """Liveness plus what is indexed: articles, chunks and the embedding model."""
-        return {"status": "ok", **assistant.stats()}
+    async def health() -> dict:
+        """Liveness plus what is indexed; within a second, ``"degraded"`` and why when storage is in trouble."""
+        return await probe.check()
 
     async def read_question(request: Request) -> tuple[str, list[tuple[str, str]], str | None] | JSONResponse:
         """The checked body ``{"question", "history", "answerer"}``, or the JSON 4xx to answer with."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            return error(413, f"request body is larger than {limit} bytes")
-        body = await request.body()
-        if len(body) > limit:
-            return error(413, f"request body is larger than {limit} bytes")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return error(400, f"malformed JSON: {exc}")
+        data = await read_json(request, limit)
+        if isinstance(data, JSONResponse):
+            return data
         if not isinstance(data, dict):
             return error(400, 'the body must be a JSON object: {"question": "...", "history": [[q, a], ...]}')
         question, history, answerer = data.get("question"), data.get("history", []), data.get("answerer")
@@ -80,7 +115,7 @@ def router(assistant: Assistant) -> APIRouter:
         checked = await read_question(request)
         if isinstance(checked, JSONResponse):
             return checked
-        answer = await _answering(assistant.ask, checked)
+        answer = await _answering(assistant.ask, checked, assistant.store)
         return answer if isinstance(answer, JSONResponse) else answer.to_dict()
 
     @api.post("/ask/stream")
@@ -95,11 +130,16 @@ def router(assistant: Assistant) -> APIRouter:
             return pieces
         return StreamingResponse(_json_lines(pieces), media_type="application/x-ndjson")
 
-    @api.get("/articles/{source}", response_class=HTMLResponse)
+    @api.get("/articles/{source:path}", response_class=HTMLResponse)
     def article(source: str, start: int | None = None, end: int | None = None):
-        """The whole article of a cited file, with the cited passage marked."""
+        """The whole article of a cited file (``source`` may hold "/"), with the cited passage marked.
+
+        ``source`` is only looked up in the index, never joined to a path: ``../x`` is simply not found.
+        """
         try:
             found = assistant.article(source)
+        except StorageError as problem:
+            return error(503, str(problem))
         except RagError as problem:
             return error(404, str(problem))
         return HTMLResponse(article_page(found.title, found.source, found.text, start, end))

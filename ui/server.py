@@ -17,6 +17,9 @@ from rag import Assistant, RagError, Settings
 from ui import api, chat
 
 OPEN_PATHS = ("/api/health",)  # monitoring needs no login
+UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/upload_progress")
+# Components through which a page takes files: without one, Gradio's upload route serves no purpose.
+FILE_INPUTS = (gr.File, gr.UploadButton, gr.Image, gr.Audio, gr.Video, gr.Gallery, gr.Model3D, gr.MultimodalTextbox)
 
 
 def create_app(assistant: Assistant) -> FastAPI:
@@ -28,11 +31,23 @@ def create_app(assistant: Assistant) -> FastAPI:
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
 
-    if assistant.settings.auth:
-        _require_login(app, assistant.settings.auth)
     demo = chat.build(assistant)
     demo.queue(default_concurrency_limit=8, max_size=256)
-    return gr.mount_gradio_app(app, demo, path="/", css=chat.CSS)
+    if not any(isinstance(block, FILE_INPUTS) for block in demo.blocks.values()):
+        _refuse_uploads(app)
+    if assistant.settings.auth:  # added last, so it runs first: no route answers before the login check
+        _require_login(app, assistant.settings.auth)
+    return gr.mount_gradio_app(app, demo, path="/", css=chat.CSS, max_file_size=assistant.settings.max_upload_bytes)
+
+
+def _refuse_uploads(app: FastAPI) -> None:
+    """A page with no file input takes no files: nobody may fill the disk through Gradio's upload route."""
+
+    @app.middleware("http")
+    async def no_uploads(request: Request, call_next):
+        if request.url.path.rstrip("/") in UPLOAD_PATHS:
+            return JSONResponse({"error": "this page takes no file uploads"}, status_code=403)
+        return await call_next(request)
 
 
 def _require_login(app: FastAPI, credentials: str) -> None:
