@@ -92,7 +92,13 @@ def test_a_question_carrying_instructions_is_just_a_question(hostile):
     if answer.abstained:
         assert answer.citations == []
     else:  # whatever it found, it can only quote the article back
-        assert answer.answer == " ".join(f"{c.quote} [{c.n}]" for c in answer.citations)
+        quotes = [f"{c.quote} [{c.n}]" for c in answer.citations]
+        if answer.short_answer is not None:  # "span [n]. “quote” [n]": the span is the article's too
+            assert answer.short_answer.text in HOSTILE
+            quotes = [f"“{c.quote}” [{c.n}]" for c in answer.citations]
+            assert answer.answer.endswith(" ".join(quotes))
+        else:
+            assert answer.answer == " ".join(quotes)
         assert all(c.quote in HOSTILE for c in answer.citations)
 
 
