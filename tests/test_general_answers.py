@@ -34,9 +34,7 @@ def general(tmp_path_factory) -> Assistant:
             "How many charging cycles did the new cells survive?",
             "1,000",
             "lab.txt",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known miss: the model prefers '92 percent' in the same sentence"
-            ),
+            marks=pytest.mark.xfail(strict=True, reason="known miss: the model picks '92 percent'"),
         ),
     ],
 )
