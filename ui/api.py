@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from rag import Answer, Assistant, EmptyIndex, RagError
+from rag.filters import ArticleFilter
 from rag.store import StoreUnavailable
 from ui.render import article_page
 
@@ -49,8 +50,10 @@ def router(assistant: Assistant) -> APIRouter:
         """Liveness plus what is indexed: articles, chunks and the embedding model."""
         return {"status": "ok", **assistant.stats()}
 
-    async def read_question(request: Request) -> tuple[str, list[tuple[str, str]], str | None] | JSONResponse:
-        """The checked body ``{"question", "history", "answerer"}``, or the JSON 4xx to answer with."""
+    async def read_question(
+        request: Request,
+    ) -> tuple[str, list[tuple[str, str]], str | None, ArticleFilter] | JSONResponse:
+        """The checked body ``{"question", "history", "answerer", "since", "until", "outlets"}``, or the JSON 4xx."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return error(413, f"request body is larger than {limit} bytes")
@@ -72,7 +75,11 @@ def router(assistant: Assistant) -> APIRouter:
             return error(400, '"history" must be a list of [question, answer] pairs of strings')
         if answerer is not None and answerer not in assistant.answerers:
             return error(400, f'"answerer" must be one of {", ".join(assistant.answerers)} on this server')
-        return question, [tuple(p) for p in history], answerer
+        try:
+            filters = ArticleFilter.parse(data.get("since"), data.get("until"), data.get("outlets"))
+        except RagError as problem:
+            return error(400, str(problem))
+        return question, [tuple(p) for p in history], answerer, filters
 
     @api.post("/ask")
     async def ask(request: Request):
@@ -102,6 +109,6 @@ def router(assistant: Assistant) -> APIRouter:
             found = assistant.article(source)
         except RagError as problem:
             return error(404, str(problem))
-        return HTMLResponse(article_page(found.title, found.source, found.text, start, end))
+        return HTMLResponse(article_page(found.title, found.source, found.text, start, end, found.meta.url))
 
     return api
