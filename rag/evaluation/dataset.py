@@ -20,6 +20,7 @@ KINDS = (
     "follow_up",
     "hindi",
     "unanswerable",
+    "feedback",  # a 👎 with a correction, from `rag feedback export`
 )
 
 
