@@ -128,5 +128,6 @@ def test_exported_records_are_accepted_and_run_by_rag_eval(tmp_path):
         timeout=600,
     )
     assert evaluated.returncode == 0, evaluated.stderr
-    result = json.loads((tmp_path / "eval-out" / "result.json").read_text())
-    assert result  # the run produced its report from the exported questions
+    (run_,) = json.loads((tmp_path / "eval-out" / "result.json").read_text())["runs"]
+    assert set(run_["per_kind"]) == {"feedback", "unanswerable"}  # both exported cases were asked and scored
+    assert run_["metrics"]["abstain_accuracy"] == 1.0  # nothing in the articles says who paid for the lighthouse

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from rag import Assistant, RagError, feedback
+from rag import Assistant, EmptyIndex, RagError, feedback
 from rag.articles import NotIndexed, UploadTooLarge, add_articles, list_articles, remove_article
 from rag.store import StoreUnavailable
 
@@ -24,17 +24,28 @@ def error(status: int, message: str, **more) -> JSONResponse:
     return JSONResponse({"error": message, **more}, status_code=status)
 
 
+STATUSES = ((UploadTooLarge, 413), (NotIndexed, 404), (StoreUnavailable, 503), (EmptyIndex, 409), (RagError, 400))
+
+
+async def _calling(call, *args) -> object | JSONResponse:
+    """Run ``call(*args)`` off the event loop; our errors become JSON with their status, a full disk 507."""
+    try:
+        return await run_in_threadpool(call, *args)
+    except RagError as problem:
+        return error(next(status for kind, status in STATUSES if isinstance(problem, kind)), str(problem))
+    except OSError as exc:  # the data folder is full or read-only: nothing half-written is kept
+        return error(507, f"cannot store it in the data folder ({exc.strerror or exc})")
+
+
 def router(assistant: Assistant) -> APIRouter:
     api = APIRouter(prefix="/api")
     settings = assistant.settings
 
     @api.get("/articles")
-    def articles(q: str | None = None):
+    async def articles(q: str | None = None):
         """The indexed articles, newest first: title, date, outlet, url, source, chunks; ``q`` searches them."""
-        try:
-            return [a.to_dict() for a in list_articles(assistant, q)]
-        except StoreUnavailable as problem:
-            return error(503, str(problem))
+        found = await _calling(list_articles, assistant, q)
+        return found if isinstance(found, JSONResponse) else [a.to_dict() for a in found]
 
     @api.post("/articles")
     async def upload(request: Request):
@@ -68,14 +79,9 @@ def router(assistant: Assistant) -> APIRouter:
                 f"the upload holds {len(uploads)} files; the limit is {settings.max_upload_files} (max_upload_files)",
             )
         files = [(item.filename or "", await item.read()) for item in uploads]
-        try:
-            result = await run_in_threadpool(add_articles, assistant, files)
-        except UploadTooLarge as problem:
-            return error(413, str(problem))
-        except StoreUnavailable as problem:
-            return error(503, str(problem))
-        except RagError as problem:
-            return error(400, str(problem))
+        result = await _calling(add_articles, assistant, files)
+        if isinstance(result, JSONResponse):
+            return result
         if not result.added:
             return error(400, "; ".join(result.errors) or "no article was added", **result.to_dict())
         return result.to_dict()
@@ -83,30 +89,26 @@ def router(assistant: Assistant) -> APIRouter:
     @api.delete("/articles/{source:path}")
     async def remove(source: str):
         """Take an article out of the index; the response says whether its file was deleted or kept."""
-        try:
-            removal = await run_in_threadpool(remove_article, assistant, source)
-        except NotIndexed as problem:
-            return error(404, str(problem))
-        except StoreUnavailable as problem:
-            return error(503, str(problem))
-        return removal.to_dict()
+        removal = await _calling(remove_article, assistant, source)
+        return removal if isinstance(removal, JSONResponse) else removal.to_dict()
 
     @api.post("/feedback")
     async def give_feedback(request: Request):
         """``{"question", "answer", "verdict": "up"|"down", "history"?, "citations"?, "correction"?}``."""
+        too_large = error(413, f"request body is larger than {settings.max_body_bytes} bytes")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > settings.max_body_bytes:
+            return too_large
         body = await request.body()
         if len(body) > settings.max_body_bytes:
-            return error(413, f"request body is larger than {settings.max_body_bytes} bytes")
+            return too_large
         try:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return error(400, f"malformed JSON: {exc}")
-        try:
-            entry = await run_in_threadpool(feedback.record, settings, data)
-        except RagError as problem:
-            return error(400, str(problem))
-        except OSError as exc:
-            return error(507, f"cannot store the feedback ({exc.strerror or exc})")
+        entry = await _calling(feedback.record, settings, data)
+        if isinstance(entry, JSONResponse):
+            return entry
         return {"stored": entry["id"], "time": entry["time"], "generation": entry["generation"]}
 
     return api
