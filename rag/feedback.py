@@ -5,7 +5,9 @@ generation it was given against; nothing is ever rewritten. ``rag feedback expor
 back: the last verdict on an answer counts (a 👎 followed by a correction), and
 
 - a 👎 with a correction ("the right answer is …") becomes an answerable case whose accepted
-  answer is the correction and whose sources are the articles that contain it;
+  answer is the correction and whose sources are the articles that contain it; its ``kind`` is
+  one the evaluation set already has (``name`` for "who …", ``number`` for "how many …", …,
+  ``follow_up`` with history, else ``description``), and its id starts with ``feedback-``;
 - a 👎 without a correction on an answer that quoted the articles becomes an unanswerable case
   (the assistant should have said the articles don't say).
 """
@@ -16,6 +18,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,6 +31,13 @@ MAX_TEXT = 20_000  # characters of a question or answer kept
 MAX_CORRECTION = 2_000
 MAX_CITATIONS = 50
 CITATION_KEYS = ("n", "source", "title", "quote", "start", "end", "date", "outlet", "url")
+# The evaluation set's kinds, told from how a question opens; anything else is a `description`.
+KIND_CUES = (
+    ("name", re.compile(r"^\s*(who|whom|whose)\b", re.IGNORECASE)),
+    ("number", re.compile(r"^\s*how (many|much)\b", re.IGNORECASE)),
+    ("date", re.compile(r"^\s*when\b|^\s*(on )?what (date|day|year)\b", re.IGNORECASE)),
+    ("place", re.compile(r"^\s*where\b", re.IGNORECASE)),
+)
 
 
 def feedback_path(settings: Settings) -> Path:
@@ -146,9 +156,9 @@ def export(entries: list[dict], sources_with: Callable[[str], list[str]]) -> Ite
             if not sources:
                 yield f"{case['id']}: the correction {correction[:60]!r} is in no indexed article; skipped"
                 continue
-            kind = "follow_up" if history else "feedback"
+            kind = "follow_up" if history else next((k for k, cue in KIND_CUES if cue.search(case["question"])), None)
             yield case | {
-                "kind": kind,
+                "kind": kind or "description",
                 "answers": [correction],
                 "sources": sources,
                 "history": history,

@@ -38,7 +38,7 @@ def test_a_thumbs_down_with_a_correction_becomes_an_answerable_case(tmp_path):
         {
             "id": cases[0]["id"],
             "question": PIERS,
-            "kind": "feedback",
+            "kind": "number",  # "How many ...": a kind the evaluation set already has
             "answers": ["seven piers"],
             "sources": ["coast-apr.txt"],
             "history": [],
@@ -129,5 +129,5 @@ def test_exported_records_are_accepted_and_run_by_rag_eval(tmp_path):
     )
     assert evaluated.returncode == 0, evaluated.stderr
     (run_,) = json.loads((tmp_path / "eval-out" / "result.json").read_text())["runs"]
-    assert set(run_["per_kind"]) == {"feedback", "unanswerable"}  # both exported cases were asked and scored
+    assert set(run_["per_kind"]) == {"number", "unanswerable"}  # both exported cases were asked and scored
     assert run_["metrics"]["abstain_accuracy"] == 1.0  # nothing in the articles says who paid for the lighthouse

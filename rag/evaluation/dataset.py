@@ -20,7 +20,6 @@ KINDS = (
     "follow_up",
     "hindi",
     "unanswerable",
-    "feedback",  # a 👎 with a correction, from `rag feedback export`
 )
 
 
