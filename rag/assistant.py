@@ -16,6 +16,7 @@ from rag.answer import Decision, ExtractiveAnswerer, ShortAnswer
 from rag.answer_model import AnswerModel
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion, RagError
+from rag.filters import ArticleFilter, asks_for_recent, shown_date
 from rag.ingest import IngestReport, ingest
 from rag.lexical import BM25Index, LexicalRetriever, fingerprint
 from rag.loading import Article, load_article, shown_path
@@ -47,6 +48,9 @@ class Citation:
     end: int
     chunk: int
     score: float
+    date: str | None = None  # the article's date, ISO YYYY-MM-DD, when it gives one
+    outlet: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,12 +160,19 @@ class Assistant:
         """What ``ask(..., answerer=)`` accepts here: the first is the default."""
         return ["llm", "extractive"] if self.settings.llm != "none" else ["extractive"]
 
-    def ask(self, question: str, history: History = (), answerer: str | None = None) -> Answer:
-        """The answer: quoted sentences, or with ``--llm`` a written answer whose sentences were checked."""
-        *_, answer = self.stream(question, history, answerer)
+    def ask(
+        self, question: str, history: History = (), answerer: str | None = None, filters: ArticleFilter | None = None
+    ) -> Answer:
+        """The answer: quoted sentences, or with ``--llm`` a written answer whose sentences were checked.
+
+        ``filters`` restricts retrieval to articles of a date range and outlets.
+        """
+        *_, answer = self.stream(question, history, answerer, filters)
         return answer
 
-    def stream(self, question: str, history: History = (), answerer: str | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: History = (), answerer: str | None = None, filters: ArticleFilter | None = None
+    ) -> Iterator[str | Answer]:
         """Checked sentences of a written answer as the model produces them, then the final ``Answer``.
 
         Only sentences the checker accepted are yielded; the final ``Answer`` is authoritative (after a
@@ -169,19 +180,24 @@ class Assistant:
         yields the ``Answer`` alone.
         """
         answerer = self._answerer(answerer)  # bad input fails here, before anything is streamed
-        return self._stream(self._check(question), _check_history(history), answerer)
+        return self._stream(self._check(question), _check_history(history), answerer, filters or ArticleFilter())
 
-    def _stream(self, question: str, history: list[tuple[str, str]], answerer: str) -> Iterator[str | Answer]:
+    def _stream(
+        self, question: str, history: list[tuple[str, str]], answerer: str, filters: ArticleFilter
+    ) -> Iterator[str | Answer]:
         query = Query.build(question, history)
         if answerer == "llm" and self.settings.llm_rewrite:
             rewritten = self.generator.rewrite(question, history)
             if rewritten:
                 query = dataclasses.replace(query, standalone=rewritten)
-        _, scored = self._search(query)
+        documents, scored = self._search(query, filters)
         decision = self.answerer.select(query, scored)
         chosen = decision.chosen
         if not chosen:  # weak evidence: abstain before any model is asked
-            yield Answer(question=question, answer=ABSTENTION, abstained=True, answerer=answerer)
+            notice = (
+                f"No indexed article matches the filter ({filters.describe()})." if filters and not documents else None
+            )
+            yield Answer(question=question, answer=ABSTENTION, abstained=True, answerer=answerer, notice=notice)
             return
         quoted = _compose(question, decision)
         if answerer == "extractive":
@@ -225,34 +241,46 @@ class Assistant:
             raise RagError("no language model is configured: start with --llm local or --llm openai")
         return answerer
 
-    def search(self, question: str, history: History = ()) -> list[Document]:
+    def search(self, question: str, history: History = (), filters: ArticleFilter | None = None) -> list[Document]:
         """The passages retrieved for a question, best first (reranked unless ``rerank`` is off)."""
-        return self._search(Query.build(self._check(question), _check_history(history)))[0]
+        return self._search(Query.build(self._check(question), _check_history(history)), filters)[0]
 
-    def ranked(self, question: str, history: History = ()) -> list[Scored]:
+    def ranked(self, question: str, history: History = (), filters: ArticleFilter | None = None) -> list[Scored]:
         """Every candidate sentence with its scores, best first: what ``ask`` chose from, and why."""
-        return self._search(Query.build(self._check(question), _check_history(history)))[1]
+        return self._search(Query.build(self._check(question), _check_history(history)), filters)[1]
 
-    def _search(self, query: Query) -> tuple[list[Document], list[Scored]]:
+    def _search(self, query: Query, filters: ArticleFilter | None = None) -> tuple[list[Document], list[Scored]]:
         """retrieve → rerank: the fused passages, and the scored sentences of the best ``rerank_depth``."""
         with self.store.reading():  # one edition of the index, even while an ingest runs
-            documents = retrieve(self._retriever(), query)
+            documents = retrieve(self._retriever(filters or ArticleFilter()), query)
             if not documents and self.store.count() == 0:  # counted only then: off the hot path
                 raise EmptyIndex("nothing is indexed yet; run `rag ingest` (defaults to seeds/) first")
             pool = documents[: self.settings.rerank_depth]
             self.reranker.remember(self.store.sentence_vectors_of(pool))
         scored = self.reranker.score(query, candidates(pool))
+        if self.settings.recency or asks_for_recent(query.asked):
+            scored = newer_wins_ties(scored)
         if self.settings.rerank:
             documents = rerank_documents(documents, scored)
         return documents, scored
 
-    def _retriever(self):
+    def _retriever(self, filters: ArticleFilter):
+        """The fused searches, each restricted to the articles ``filters`` allows."""
         settings = self.settings
-        chunks = self.store.vectors.as_retriever(search_kwargs={"k": settings.top_k}) if settings.top_k else None
+        where = filters.where()
+        narrowed = {"filter": where} if where else {}
+        chunks = (
+            self.store.vectors.as_retriever(search_kwargs={"k": settings.top_k, **narrowed}) if settings.top_k else None
+        )
         sentences = keywords = None
         if settings.top_sentences:  # a depth of 0 turns the sentence searches off
-            sentences = self.store.sentence_vectors.as_retriever(search_kwargs={"k": settings.top_sentences})
+            sentences = self.store.sentence_vectors.as_retriever(
+                search_kwargs={"k": settings.top_sentences, **narrowed}
+            )
             keywords = self.lexical if uses_bm25(settings) else None
+            if keywords is not None and where:
+                allowed = frozenset(self.store.sentence_vectors.get(where=where, include=[])["ids"])
+                keywords = keywords.model_copy(update={"only": allowed})
         return fused_retriever(settings, chunks, sentences, keywords)
 
     def stats(self) -> dict:
@@ -355,12 +383,38 @@ def _shown(text: str, limit: int = 80) -> str:
 def _compose(question: str, decision: Decision) -> Answer:
     """``Sofia Almeida [1]. “Northfield United have named Sofia Almeida ...” [1]``: short answer, then evidence."""
     citations = _citations(decision.chosen)
-    evidence = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
     short = decision.short
     if short is None:
-        return Answer(question=question, answer=" ".join(f"{c.quote} [{c.n}]" for c in citations), citations=citations)
+        return Answer(question=question, answer=" ".join(quoted(c) for c in citations), citations=citations)
+    evidence = " ".join(quoted(c, marks=True) for c in citations)
     n = next(c.n for c in citations if c.source == short.source and c.start <= short.start < c.end)
     return Answer(question=question, answer=f"{short.text} [{n}]. {evidence}", citations=citations, short_answer=short)
+
+
+def quoted(citation: Citation, marks: bool = False) -> str:
+    """A quote (in quotation marks after a short answer) with its marker and, for a dated article, its date:
+    "… [1] (11 Feb 2025)"."""
+    date = shown_date(citation.date)
+    text = f"“{citation.quote}”" if marks else citation.quote
+    return f"{text} [{citation.n}]" + (f" ({date})" if date else "")
+
+
+# The newest candidate article gains this much reranker score, the oldest nothing: a small step, so recency
+# decides between near ties and never beats a clearly better sentence.
+RECENCY_TIE = 0.05
+
+
+def newer_wins_ties(scored: list[Scored]) -> list[Scored]:
+    """Rescore so that, among sentences scoring about the same, the newer article's comes first."""
+    days = sorted({d for s in scored if isinstance(d := s.sentence.chunk.metadata.get("day"), int)})
+    if len(days) < 2:
+        return scored
+    rank = {day: i / (len(days) - 1) for i, day in enumerate(days)}
+    bumped = [
+        dataclasses.replace(s, score=s.score + RECENCY_TIE * rank.get(s.sentence.chunk.metadata.get("day"), 0.0))
+        for s in scored
+    ]
+    return sorted(bumped, key=lambda s: -s.score)
 
 
 def _citations(chosen: list[Scored]) -> list[Citation]:
@@ -374,6 +428,9 @@ def _citations(chosen: list[Scored]) -> list[Citation]:
             end=s.sentence.end,
             chunk=s.sentence.chunk.metadata["chunk"],
             score=round(s.score, 4),
+            date=s.sentence.chunk.metadata.get("date"),
+            outlet=s.sentence.chunk.metadata.get("outlet"),
+            url=s.sentence.chunk.metadata.get("url"),
         )
         for n, s in enumerate(chosen, start=1)
     ]

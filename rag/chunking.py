@@ -59,6 +59,7 @@ def chunk_article(article: Article, *, tokenizer: str, chunk_tokens: int, overla
                     "spans": json.dumps([[p.start, p.end] for p in group]),
                     "content_hash": hashlib.sha256(content.encode()).hexdigest(),
                     "file_hash": file_hash,
+                    **article.meta.fields(),  # date, day, outlet, url, author: only those the article gives
                 },
             )
         )

@@ -1,5 +1,5 @@
-"""Command line: ``rag ingest``, ``rag ask``, ``rag chat``, ``rag serve`` (web UI), ``rag eval`` and
-``rag calibrate``.
+"""Command line: ``rag ingest``, ``rag ask``, ``rag chat``, ``rag serve`` (web UI), ``rag eval``,
+``rag calibrate``, ``rag articles list|remove`` and ``rag feedback export``.
 
 Every field of :class:`rag.settings.Settings` is also a flag of every command (``--data-dir``,
 ``--top-k``, ...), overriding its ``RAG_*`` environment variable.
@@ -70,8 +70,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.filters import ArticleFilter
+
     history = _read_history(args.history) if args.history else []
-    answer = _assistant(args).ask(" ".join(args.question), history)
+    filters = ArticleFilter.parse(args.since, args.until, args.outlet)
+    answer = _assistant(args).ask(" ".join(args.question), history, filters=filters)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -120,6 +123,54 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def cmd_articles_list(args: argparse.Namespace) -> int:
+    from rag.articles import list_articles
+
+    found = list_articles(_assistant(args), args.query)
+    if args.json:
+        print(json.dumps([a.to_dict() for a in found], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for a in found:
+        print(f"{a.date or '-':10}  {a.outlet or '-':20.20}  {a.chunks:4} chunks  {a.source}  {a.title}")
+    print(f"{len(found)} articles" + (f" matching {args.query!r}" if args.query else ""))
+    return EXIT_OK
+
+
+def cmd_articles_remove(args: argparse.Namespace) -> int:
+    from rag.articles import remove_article
+
+    assistant = _assistant(args)
+    for source in args.sources:
+        print(remove_article(assistant, source).message())
+    return EXIT_OK
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Print ``rag eval`` question records (JSONL) made from the 👎 verdicts; notes go to stderr."""
+    from rag import feedback
+
+    settings = _settings(args)
+    entries, notes = feedback.read(settings)
+    assistant = _assistant(args) if entries else None
+
+    def sources_with(text: str) -> list[str]:
+        with assistant.store.reading():
+            found = assistant.store.vectors.get(where_document={"$contains": text}, include=["metadatas"])
+        return sorted({meta["source"] for meta in found["metadatas"]})
+
+    count = 0
+    for item in feedback.export(entries, sources_with):
+        if isinstance(item, str):
+            notes.append(item)
+        else:
+            print(json.dumps(item, ensure_ascii=False))
+            count += 1
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{count} evaluation records from {len(entries)} verdicts", file=sys.stderr)
+    return EXIT_OK
+
+
 def render(answer) -> str:
     """The answer for a terminal: text with [n] markers, then the cited passages."""
     notice = [f"\nNote: {answer.notice}"] if answer.notice else []
@@ -127,7 +178,8 @@ def render(answer) -> str:
         return "\n".join([answer.answer, *notice])
     lines = [answer.answer, *notice, "", "Sources:"]
     for c in answer.citations:
-        lines.append(f"  [{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end})")
+        about = ", ".join(x for x in (c.outlet, c.date) if x)
+        lines.append(f"  [{c.n}] {c.title} ({c.source}, chars {c.start}-{c.end}{', ' + about if about else ''})")
         lines.append(f"      “{c.quote}”")
     return "\n".join(lines)
 
@@ -207,6 +259,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="+", help="the question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.add_argument("--history", metavar="FILE", help="JSON list of earlier [question, answer] pairs")
+    ask.add_argument("--since", metavar="DATE", help="only articles dated on or after DATE (2025-02-11)")
+    ask.add_argument("--until", metavar="DATE", help="only articles dated on or before DATE")
+    ask.add_argument("--outlet", action="append", metavar="NAME", help="only articles from this outlet (repeatable)")
     ask.set_defaults(handler=cmd_ask)
 
     chat = commands.add_parser("chat", parents=flags, help="conversation in the terminal")
@@ -214,6 +269,23 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=flags, help="chat page and JSON API in one web server")
     serve.set_defaults(handler=cmd_serve)
+
+    articles = commands.add_parser("articles", help="list or remove indexed articles").add_subparsers(
+        dest="action", required=True
+    )
+    listing = articles.add_parser("list", parents=flags, help="the indexed articles, newest first")
+    listing.add_argument("query", nargs="?", help="keep articles whose title, file, outlet or date contain this")
+    listing.add_argument("--json", action="store_true", help="print them as a JSON list")
+    listing.set_defaults(handler=cmd_articles_list)
+    remove = articles.add_parser("remove", parents=flags, help="take articles out of the index")
+    remove.add_argument("sources", nargs="+", metavar="SOURCE", help="the article's file, as `rag articles list` shows")
+    remove.set_defaults(handler=cmd_articles_remove)
+
+    feedback = commands.add_parser("feedback", help="the 👍/👎 given on answers").add_subparsers(
+        dest="action", required=True
+    )
+    export = feedback.add_parser("export", parents=flags, help="print `rag eval` question records (JSONL)")
+    export.set_defaults(handler=cmd_feedback_export)
 
     from rag.evaluation.command import add_arguments
 

@@ -22,7 +22,8 @@ import tempfile
 import zipfile
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -112,15 +113,24 @@ class BM25Index:
             return None
         return index
 
-    def top(self, query_terms: list[str], k: int) -> list[tuple[str, float]]:
-        """The ``k`` best ``(id, score)`` with a score above zero, best first."""
+    def top(self, query_terms: list[str], k: int, only: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best ``(id, score)`` with a score above zero, best first; among ``only`` ids if given."""
         columns = [self.vocabulary[t] for t in query_terms if t in self.vocabulary]
         if not columns or not self.ids or k <= 0:
             return []
         scores = np.asarray(self.matrix[:, columns].sum(axis=1)).ravel()
+        if only is not None:  # a filter (dates, outlets): every other sentence scores nothing
+            allowed = np.zeros(len(scores), dtype=bool)
+            allowed[[row for id_ in only if (row := self.row_of.get(id_)) is not None]] = True
+            scores = np.where(allowed, scores, 0.0)
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in best if scores[i] > 0]
+
+    @cached_property
+    def row_of(self) -> dict[str, int]:
+        """Row of each sentence id (built on the first filtered search)."""
+        return {id_: row for row, id_ in enumerate(self.ids)}
 
     def nbytes(self) -> int:
         """Memory held by the matrix (the ids and vocabulary come on top)."""
@@ -149,7 +159,8 @@ class LexicalRetriever(BaseRetriever):
     index: BM25Index
     fetch: Callable[[list[str]], list[Document]]  # ids -> documents, in that order
     k: int = 8
+    only: frozenset[str] | None = None  # the ids a filter allows (``ArticleFilter``); None: every sentence
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        best = self.index.top(terms(query), self.k)
+        best = self.index.top(terms(query), self.k, self.only)
         return self.fetch([id_ for id_, _ in best]) if best else []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import InvalidInput
+from rag.metadata import Meta, MetadataError, read_meta
 from rag.sentences import split_sentences
 
 SUFFIXES = (".txt", ".md")
@@ -29,6 +30,7 @@ class Article:
     title: str
     paragraphs: list[list[tuple[int, int]]] = field(default_factory=list)  # sentence spans per kept line
     name: str = ""  # the path relative to the folder ingested; "" for the bare file name
+    meta: Meta = field(default_factory=Meta)  # date, outlet, url, author: from front matter or header lines
 
     @property
     def source(self) -> str:
@@ -129,12 +131,16 @@ def load_article(path: Path, max_bytes: int, source: str = "") -> Article:
     if len(raw) > max_bytes:
         raise InvalidInput(f"{shown}: larger than the {max_bytes}-byte limit (raise --max-file-bytes to read it)")
     text = decode(raw, shown)
-    paragraphs = list(_paragraphs(text))
+    try:
+        meta = read_meta(text)
+    except MetadataError as problem:
+        raise InvalidInput(f"{shown}: {problem}") from None
+    paragraphs = list(_paragraphs(text, meta.body_start))  # front matter and header lines are not article text
     if not paragraphs:
         raise InvalidInput(f"{shown}: empty file")
     first = paragraphs[0]
-    title = " ".join(text[first[0][0] : first[-1][1]].split())
-    return Article(path=path, text=text, title=title, paragraphs=paragraphs, name=source)
+    title = meta.title or " ".join(text[first[0][0] : first[-1][1]].split())
+    return Article(path=path, text=text, title=title, paragraphs=paragraphs, name=source, meta=meta)
 
 
 def decode(raw: bytes, path: Path | str) -> str:
@@ -156,11 +162,11 @@ def decode(raw: bytes, path: Path | str) -> str:
     return text
 
 
-def _paragraphs(text: str):
-    """Yield the sentence spans of each non-blank line, skipping exact repeats of a line."""
+def _paragraphs(text: str, start: int = 0):
+    """Yield the sentence spans of each non-blank line from ``start``, skipping exact repeats of a line."""
     seen: set[str] = set()
-    offset = 0
-    for line in text.splitlines(keepends=True):
+    offset = start
+    for line in text[start:].splitlines(keepends=True):
         key = " ".join(line.split())
         if key and key not in seen:
             seen.add(key)

@@ -117,15 +117,26 @@ class Settings(BaseSettings):
     auth: str | None = Field(None, description="user:password; turns on login for the page and the API.")
     insecure: bool = Field(False, description="Allow a non-loopback address without --auth.")
     max_body_bytes: int = Field(256_000, ge=1024, description="Larger /api/ask request bodies are refused (413).")
-    max_upload_bytes: int = Field(
-        5_000_000,
-        ge=1,
-        description="Largest file the page accepts; uploads are refused unless the page has a file input.",
+
+    # The newsroom: articles added from the page or POST /api/articles, recency, feedback.
+    recency: bool = Field(
+        False, description="Newer articles win ties for every question (otherwise only for 'latest ...' questions)."
     )
+    max_upload_bytes: int = Field(
+        50_000_000,
+        ge=1024,
+        description="Largest upload (all files of one request, or a .zip) accepted (413); also Gradio's file cap.",
+    )
+    max_upload_files: int = Field(500, ge=1, description="Most articles (files, or .zip entries) in one upload.")
 
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where articles added from the page or the API are kept (and deleted from when removed)."""
+        return self.data_dir / "corpus"
 
     @property
     def record_db(self) -> Path:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from rag import Answer, Assistant, EmptyIndex, RagError
 from rag.errors import StorageError
+from rag.filters import ArticleFilter
 from rag.safejson import InvalidJSON, loads
 from rag.store import Store
 from ui.health import HealthProbe
@@ -91,8 +92,10 @@ def router(assistant: Assistant) -> APIRouter:
         """Liveness plus what is indexed; within a second, ``"degraded"`` and why when storage is in trouble."""
         return await probe.check()
 
-    async def read_question(request: Request) -> tuple[str, list[tuple[str, str]], str | None] | JSONResponse:
-        """The checked body ``{"question", "history", "answerer"}``, or the JSON 4xx to answer with."""
+    async def read_question(
+        request: Request,
+    ) -> tuple[str, list[tuple[str, str]], str | None, ArticleFilter] | JSONResponse:
+        """The checked body ``{"question", "history", "answerer", "since", "until", "outlets"}``, or the JSON 4xx."""
         data = await read_json(request, limit)
         if isinstance(data, JSONResponse):
             return data
@@ -107,7 +110,11 @@ def router(assistant: Assistant) -> APIRouter:
             return error(400, '"history" must be a list of [question, answer] pairs of strings')
         if answerer is not None and answerer not in assistant.answerers:
             return error(400, f'"answerer" must be one of {", ".join(assistant.answerers)} on this server')
-        return question, [tuple(p) for p in history], answerer
+        try:
+            filters = ArticleFilter.parse(data.get("since"), data.get("until"), data.get("outlets"))
+        except RagError as problem:
+            return error(400, str(problem))
+        return question, [tuple(p) for p in history], answerer, filters
 
     @api.post("/ask")
     async def ask(request: Request):
@@ -142,6 +149,6 @@ def router(assistant: Assistant) -> APIRouter:
             return error(503, str(problem))
         except RagError as problem:
             return error(404, str(problem))
-        return HTMLResponse(article_page(found.title, found.source, found.text, start, end))
+        return HTMLResponse(article_page(found.title, found.source, found.text, start, end, found.meta.url))
 
     return api

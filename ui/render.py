@@ -5,7 +5,9 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote as url_quote
 
-from rag.assistant import Answer, Citation
+from rag.articles import ArticleInfo
+from rag.assistant import Answer, Citation, quoted
+from rag.filters import shown_date
 
 NOT_COVERED = "The articles don't cover this."
 CONTEXT_CHARS = 240  # of the surrounding passage shown on each side of a quote
@@ -21,7 +23,7 @@ def chat_text(answer: Answer, upto: int | None = None) -> str:
         return f"ⓘ {NOT_COVERED} {answer.answer}{notice}"
     if answer.answerer == "llm":  # written by the model, every sentence checked against its passage
         return answer.answer + notice
-    quotes = " ".join(f"{c.quote} [{c.n}]" for c in answer.citations[:upto]) + (notice if upto is None else "")
+    quotes = " ".join(quoted(c) for c in answer.citations[:upto]) + (notice if upto is None else "")
     cited = short_citation(answer)
     return f"{answer.short_answer.text} [{cited.n}]\n\n{quotes}" if cited else quotes
 
@@ -60,11 +62,24 @@ def _citation_html(citation: Citation, passage: str) -> str:
         f'<div class="source" id="source-{citation.n}" data-source="{escape(citation.source)}">'
         f'<div class="source-head"><span class="marker">[{citation.n}]</span> '
         f"<strong>{escape(citation.title)}</strong></div>"
+        f"{_about(citation.outlet, citation.date, citation.url)}"
         f'<div class="source-file"><code>{escape(citation.source)}</code> · '
         f'<a href="{escape(link)}" target="_blank" rel="noopener">open the whole article</a></div>'
         f'<blockquote class="passage">{highlight(passage, citation.quote)}</blockquote>'
         "</div>"
     )
+
+
+def _about(outlet: str | None, date: str | None, url: str | None) -> str:
+    """Outlet, date and a link to the original, for an article that gives them."""
+    parts = []
+    if outlet:
+        parts.append(f'<span class="outlet">{escape(outlet)}</span>')
+    if date:
+        parts.append(f'<time class="date" datetime="{escape(date)}">{escape(shown_date(date))}</time>')
+    if url:
+        parts.append(f'<a class="original" href="{escape(url)}" target="_blank" rel="noopener noreferrer">original</a>')
+    return f'<div class="source-about">{" · ".join(parts)}</div>' if parts else ""
 
 
 def highlight(passage: str, quote: str, context: int = CONTEXT_CHARS) -> str:
@@ -96,7 +111,7 @@ def index_note(stats: dict, llm: str = "none") -> str:
     )
 
 
-def article_page(title: str, source: str, text: str, start: int | None, end: int | None) -> str:
+def article_page(title: str, source: str, text: str, start: int | None, end: int | None, url: str | None = None) -> str:
     """A standalone page with the whole article, the cited passage marked and scrolled to."""
     if start is not None and end is not None and 0 <= start < end <= len(text):
         body = f'{_lines(text[:start])}<mark id="quote">{_lines(text[start:end])}</mark>{_lines(text[end:])}'
@@ -107,5 +122,28 @@ def article_page(title: str, source: str, text: str, start: int | None, end: int
         f"<title>{escape(title)}</title>"
         "<style>body{font:16px/1.6 system-ui,sans-serif;max-width:46em;margin:2em auto;padding:0 1em}"
         "mark{background:#ffe58a;padding:.1em 0}code{color:#555}</style></head><body>"
-        f"<p><code>{escape(source)}</code></p><article>{body}</article></body></html>"
+        f"<p><code>{escape(source)}</code>{_original(url)}</p><article>{body}</article></body></html>"
+    )
+
+
+def _original(url: str | None) -> str:
+    if not url:
+        return ""
+    return f' · <a id="original" href="{escape(url)}" rel="noopener noreferrer">read it at {escape(url)}</a>'
+
+
+def articles_html(articles: list[ArticleInfo], query: str = "") -> str:
+    """The article list: date, outlet, title (linked to the article), file and chunks; all escaped."""
+    if not articles:
+        return f'<p class="articles-none">{"No article matches that search." if query else "No articles yet."}</p>'
+    rows = "".join(
+        f'<tr data-source="{escape(a.source)}"><td>{escape(a.date or "–")}</td><td>{escape(a.outlet or "–")}</td>'
+        f'<td><a href="/api/articles/{url_quote(a.source)}" target="_blank" rel="noopener">{escape(a.title)}</a></td>'
+        f"<td><code>{escape(a.source)}</code></td><td>{a.chunks}</td></tr>"
+        for a in articles
+    )
+    return (
+        f'<table class="articles"><caption>{len(articles)} article(s)</caption>'
+        "<tr><th>Date</th><th>Outlet</th><th>Title</th><th>File</th><th>Chunks</th></tr>"
+        f"{rows}</table>"
     )

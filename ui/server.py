@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from rag import Assistant, RagError, Settings
-from ui import api, chat
+from ui import api, chat, newsroom
 
 OPEN_PATHS = ("/api/health",)  # monitoring needs no login
 UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/upload_progress")
@@ -26,6 +26,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     """The API routes first (Gradio, mounted at "/", would shadow anything added later)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api.router(assistant))
+    app.include_router(newsroom.router(assistant))  # articles (list, upload, remove) and feedback
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
