@@ -62,6 +62,8 @@ COLUMNS = (  # (JSON key, table heading, format)
     ("query_cpu_p50_ms", "cpu p50", "{:.0f}"),
     ("query_cpu_p95_ms", "cpu p95", "{:.0f}"),
     ("accuracy", "accuracy", "{:.2f}"),
+    ("fresh_p50_ms", "new p50", "{:.0f}"),
+    ("fresh_p95_ms", "new p95", "{:.0f}"),
     ("bm25_ready_s", "bm25 s", "{:.2f}"),
     ("peak_rss_mb", "RSS MB", "{:.0f}"),
     ("index_mb", "index MB", "{:.0f}"),
@@ -325,6 +327,34 @@ def lexical_only(n: int, work: Path, questions: int) -> dict:
     }
 
 
+def ask_fresh(corpus: Path, data_dir: Path, questions: int) -> dict:
+    """Question latency in a new process on an existing index (what `rag serve` sees after a restart):
+    5 questions to warm up, then the planted facts; also the time the matrix and Chroma reads take."""
+    from corpus import read_facts
+
+    from rag import Assistant, Settings
+
+    assistant = Assistant(Settings(data_dir=data_dir, corpus=[corpus], collection=data_dir.name))
+    facts = read_facts(corpus)
+    asked = facts[:: max(1, len(facts) // questions)][:questions]
+    for fact in facts[-5:]:
+        assistant.ask(fact.question)
+    latencies, cpu_times, correct = [], [], 0
+    for fact in asked:
+        began, cpu = time.perf_counter(), time.process_time()
+        answer = assistant.ask(fact.question)
+        latencies.append(time.perf_counter() - began)
+        cpu_times.append(time.process_time() - cpu)
+        correct += fact.answer in answer.answer and bool(answer.citations) and answer.citations[0].source == fact.source
+    return {
+        "fresh_p50_ms": 1000 * statistics.median(latencies),
+        "fresh_p95_ms": 1000 * percentile(latencies, 0.95),
+        "fresh_cpu_p50_ms": 1000 * statistics.median(cpu_times),
+        "fresh_cpu_p95_ms": 1000 * percentile(cpu_times, 0.95),
+        "fresh_accuracy": correct / len(asked),
+    }
+
+
 def cold_start(corpus: Path, data_dir: Path) -> tuple[float, bool]:
     """Seconds from starting ``rag ask`` in a new process to its printed answer, and whether it was right."""
     from corpus import read_facts
@@ -356,6 +386,9 @@ def run(n: int, questions: int, ceiling_texts: int, work: Path) -> dict:
     command = [sys.executable, __file__, "--measure", str(corpus), str(data_dir), str(result_file)]
     subprocess.run([*command, "--questions", str(questions), "--ceiling-texts", str(ceiling_texts)], check=True)
     result = {"n": n, **json.loads(result_file.read_text())}
+    command = [sys.executable, __file__, "--ask-fresh", str(corpus), str(data_dir), str(result_file)]
+    subprocess.run([*command, "--questions", str(questions)], check=True)
+    result |= json.loads(result_file.read_text())
     result["cold_start_s"], result["cold_start_correct"] = cold_start(corpus, data_dir)
     result["index_mb"] = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 2**20
     return result
@@ -383,12 +416,17 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3, help="alternating runs of each pipeline (--side-by-side)")
     parser.add_argument("--index-with", nargs=4, metavar=("PIPELINE", "CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
+    parser.add_argument("--ask-fresh", nargs=3, type=Path, metavar=("CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=3, type=Path, metavar=("CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.index_with:
         pipeline, corpus, data_dir, result_file = args.index_with
         Path(result_file).write_text(json.dumps(index_once(pipeline, Path(corpus), Path(data_dir))))
+        return
+    if args.ask_fresh:
+        corpus, data_dir, result_file = args.ask_fresh
+        result_file.write_text(json.dumps(ask_fresh(corpus, data_dir, args.questions)))
         return
     if args.measure:
         corpus, data_dir, result_file = args.measure
