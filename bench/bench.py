@@ -2,18 +2,29 @@
 
     .venv/bin/python bench/bench.py --n 100 1000        # a table on stdout, JSON in artifacts/bench/
     RAG_CHROMA_URL=http://127.0.0.1:8000 .venv/bin/python bench/bench.py --n 100   # any RAG_* setting applies
+    .venv/bin/python bench/bench.py --side-by-side --n 100 --runs 3   # against the LangChain tutorial pipeline
+    .venv/bin/python bench/bench.py --side-by-side --corpus FOLDER    # ... on any folder of articles
+
+``--side-by-side`` indexes one corpus with the LangChain RAG tutorial's indexing step
+(``RecursiveCharacterTextSplitter(1000, 200)``, all-MiniLM-L6-v2 via langchain-huggingface,
+``Chroma.from_documents``) and with ``rag ingest``, alternating, each run in a fresh process with
+its model loaded first, and reports the median times, the ratio of neighbouring runs (load on a
+shared machine hits both alike) and the ceiling: the same model embedding exactly the texts the
+ingest embedded, in one call, nothing else.
 
 For each N a synthetic corpus is generated (``bench/corpus.py``: seed sentences recombined, one
 planted fact per article) and measured in a fresh process, so peak memory is that N's own:
 
-- ingest: wall time of a cold ``Assistant.ingest`` and texts (chunks + sentences) embedded per second;
-- ceiling: the same model embedding a uniform sample of the same texts in one call, nothing else
-  (``--ceiling-texts``); ingest speed as a percentage of it is what chunking, Chroma and the
-  record manager cost;
+- ingest: wall time of a cold ``Assistant.ingest`` and texts the model embedded per second (each
+  distinct sentence text once; a chunk's vector is the mean of its sentences');
+- ceiling: the same model embedding a uniform sample of those texts in one call, nothing else
+  (``--ceiling-texts``); ingest speed as a percentage of it is what chunking, Chroma, the record
+  manager and BM25 cost;
 - re-ingest of the unchanged corpus: its time as a percentage of the first, and texts embedded (0);
 - questions: the planted facts (``--questions`` of them, spread over the corpus), each asked once:
   latency p50/p95 of ``Assistant.ask`` (retrieve + answer) and the share answered with the
-  planted fact from the right file; BM25 is built and saved by the ingest, and the time a new
+  planted fact from the right file, in the ingesting process and again in a new one ("new p50":
+  what ``rag serve`` sees after a restart, 5 questions to warm up); BM25 is built and saved by the ingest, and the time a new
   process takes to have it ready (check the sentences' fingerprint, load it) is timed on its own;
 - peak RSS of that process, index size on disk, and cold start: a new ``rag ask`` process, from
   start to printed answer.
@@ -224,15 +235,18 @@ def index_once(pipeline: str, corpus: Path, data_dir: Path) -> dict:
     return result | {"ceiling_s": time.perf_counter() - began, "ceiling_cpu_s": time.process_time() - cpu}
 
 
-def side_by_side(n: int, runs: int, work: Path) -> dict:
-    """``rag ingest`` against the LangChain tutorial pipeline on one corpus, runs alternating, each
-    in a fresh process; medians, and the ratios that load on the machine moves least."""
+def side_by_side(n: int, runs: int, work: Path, corpus: Path | None = None) -> dict:
+    """``rag ingest`` against the LangChain tutorial pipeline on one corpus (generated with N
+    articles, or the folder ``corpus``), runs alternating, each in a fresh process; medians, and
+    the ratios that load on the machine moves least."""
     from corpus import generate
 
-    corpus = work / f"corpus-{n}"
-    if not (corpus / "facts.jsonl").exists() or len(list(corpus.glob("*.txt"))) != n:
-        shutil.rmtree(corpus, ignore_errors=True)
-        generate(corpus, n)
+    if corpus is None:
+        corpus = work / f"corpus-{n}"
+        if not (corpus / "facts.jsonl").exists() or len(list(corpus.glob("*.txt"))) != n:
+            shutil.rmtree(corpus, ignore_errors=True)
+            generate(corpus, n)
+    n = len(list(corpus.glob("*.txt")))
     timings: dict[str, list[dict]] = {"langchain": [], "rag": []}
     for run in range(runs):
         for pipeline in ("langchain", "rag") if run % 2 == 0 else ("rag", "langchain"):
@@ -245,6 +259,7 @@ def side_by_side(n: int, runs: int, work: Path) -> dict:
     rag, tutorial = median["rag"], median["langchain"]
     return {
         "n": n,
+        "corpus": str(corpus),
         "runs": runs,
         "langchain_s": tutorial["s"],
         "langchain_cpu_s": tutorial["cpu_s"],
@@ -414,6 +429,7 @@ def main() -> None:
     parser.add_argument(
         "--side-by-side", action="store_true", help="rag ingest vs the LangChain tutorial pipeline, and the ceiling"
     )
+    parser.add_argument("--corpus", type=Path, help="--side-by-side on this folder of .txt articles instead")
     parser.add_argument("--runs", type=int, default=3, help="alternating runs of each pipeline (--side-by-side)")
     parser.add_argument("--index-with", nargs=4, metavar=("PIPELINE", "CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
     parser.add_argument("--ask-fresh", nargs=3, type=Path, metavar=("CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
@@ -441,7 +457,10 @@ def main() -> None:
                 print(json.dumps(lexical_only(n, work, args.questions)), flush=True)
             return
         if args.side_by_side:
-            compared = [side_by_side(n, args.runs, work) for n in args.n]
+            if args.corpus:
+                compared = [side_by_side(0, args.runs, work, args.corpus)]
+            else:
+                compared = [side_by_side(n, args.runs, work) for n in args.n]
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "side-by-side.json").write_text(json.dumps(compared, indent=2) + "\n")
             print(table(compared, SIDE_COLUMNS))
