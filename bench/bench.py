@@ -24,8 +24,9 @@ planted fact per article) and measured in a fresh process, so peak memory is tha
 - questions: the planted facts (``--questions`` of them, spread over the corpus), each asked once:
   latency p50/p95 of ``Assistant.ask`` (retrieve + answer) and the share answered with the
   planted fact from the right file, in the ingesting process and again in a new one ("new p50":
-  what ``rag serve`` sees after a restart, 5 questions to warm up); BM25 is built and saved by the ingest, and the time a new
-  process takes to have it ready (check the sentences' fingerprint, load it) is timed on its own;
+  what ``rag serve`` sees after a restart, 5 questions to warm up); BM25 is built and saved by the
+  ingest, and the time a new process takes to have it ready (check the sentences' fingerprint,
+  load it) is timed on its own;
 - peak RSS of that process, index size on disk, and cold start: a new ``rag ask`` process, from
   start to printed answer.
 
