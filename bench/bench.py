@@ -177,6 +177,46 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     }
 
 
+def matrix_only(rows: int, work: Path, lookups: int = 100, per_question: int = 400) -> dict:
+    """The sentence matrix alone at ``rows`` sentences (200 709 at N = 10 000): its size, the time a
+    new process takes to open it, and to read the vectors of one question's candidate sentences."""
+    import numpy as np
+
+    from rag.vectorfile import VectorFile, text_key
+
+    folder = work / f"matrix-{rows}"
+    shutil.rmtree(folder, ignore_errors=True)
+    generator = np.random.default_rng(0)
+    with VectorFile(folder).writer() as writer:
+        for first in range(0, rows, 50_000):
+            count = min(50_000, rows - first)
+            writer.add([text_key(f"sentence {i}") for i in range(first, first + count)], generator.random((count, 384)))
+    command = [sys.executable, "-c", _MATRIX_PROBE, str(folder), str(rows), str(lookups), str(per_question)]
+    probe = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+    return {"rows": rows, "matrix_mb": size, **probe}
+
+
+_MATRIX_PROBE = """
+import json, random, statistics, sys, time
+from pathlib import Path
+from rag.vectorfile import VectorFile, text_key
+folder, rows, lookups, per_question = Path(sys.argv[1]), *map(int, sys.argv[2:])
+began = time.perf_counter()
+matrix = VectorFile(folder)
+opened = time.perf_counter() - began
+times = []
+for _ in range(lookups):
+    keys = [text_key(f"sentence {random.randrange(rows)}") for _ in range(per_question)]
+    began = time.perf_counter()
+    assert len(matrix.get(keys)) == len(set(keys))
+    times.append(time.perf_counter() - began)
+times.sort()
+print(json.dumps({"open_ms": 1000 * opened, "read_p50_ms": 1000 * statistics.median(times),
+                  "read_p95_ms": 1000 * times[round(0.95 * (len(times) - 1))], "per_question": per_question}))
+"""
+
+
 def ingested_texts(corpus: Path, settings) -> list[str]:
     """The texts a cold ingest of ``corpus`` gives the model: each distinct sentence text once."""
     from rag.chunking import chunk_article, sentence_documents
@@ -427,6 +467,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the JSON results")
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (default: a temp folder)")
     parser.add_argument("--lexical-only", action="store_true", help="measure the BM25 index alone (no embedding)")
+    parser.add_argument("--matrix-only", type=int, metavar="ROWS", help="measure the sentence matrix alone at ROWS")
     parser.add_argument(
         "--side-by-side", action="store_true", help="rag ingest vs the LangChain tutorial pipeline, and the ceiling"
     )
@@ -453,6 +494,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as temporary:
         work = args.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
+        if args.matrix_only:
+            print(json.dumps(matrix_only(args.matrix_only, work)), flush=True)
+            return
         if args.lexical_only:
             for n in args.n:
                 print(json.dumps(lexical_only(n, work, args.questions)), flush=True)
