@@ -16,7 +16,7 @@ For each N a synthetic corpus is generated (``bench/corpus.py``: seed sentences 
 planted fact per article) and measured in a fresh process, so peak memory is that N's own:
 
 - ingest: wall time of a cold ``Assistant.ingest`` and texts the model embedded per second (each
-  distinct sentence text once; a chunk's vector is the mean of its sentences');
+  distinct sentence text once, and every chunk unless ``RAG_CHUNK_VECTORS=mean``);
 - ceiling: the same model embedding a uniform sample of those texts in one call, nothing else
   (``--ceiling-texts``); ingest speed as a percentage of it is what chunking, Chroma, the record
   manager and BM25 cost;
@@ -218,7 +218,8 @@ print(json.dumps({"open_ms": 1000 * opened, "read_p50_ms": 1000 * statistics.med
 
 
 def ingested_texts(corpus: Path, settings) -> list[str]:
-    """The texts a cold ingest of ``corpus`` gives the model: each distinct sentence text once."""
+    """The texts a cold ingest of ``corpus`` gives the model: each distinct sentence text once, and
+    each chunk unless ``chunk_vectors=mean``."""
     from rag.chunking import chunk_article, sentence_documents
     from rag.loading import find_files, load_article
 
@@ -231,6 +232,8 @@ def ingested_texts(corpus: Path, settings) -> list[str]:
             overlap_tokens=settings.chunk_overlap_tokens,
         )
         texts.update(dict.fromkeys(d.page_content for d in sentence_documents(chunks)))
+        if settings.chunk_vectors == "model":
+            texts.update(dict.fromkeys(d.page_content for d in chunks))
     return list(texts)
 
 

@@ -48,7 +48,7 @@ class IngestReport:
     skipped: int = 0
     removed: int = 0
     sentences_embedded: int = 0
-    model_texts: int = 0  # distinct sentence texts the model embedded (chunks are means of their sentences)
+    model_texts: int = 0  # distinct texts the model embedded: new sentences, and chunks unless chunk_vectors=mean
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # files not ingested, and why
     notes: list[str] = field(default_factory=list)  # worth knowing, not a problem (duplicates)
@@ -193,13 +193,20 @@ def _precompute(
 ) -> None:
     """Vectors for the documents the index does not hold yet, ready for the writes (outside the lock).
 
-    Only sentences go through the model, each distinct text once, and only when no earlier batch or
-    ingest stored its vector; a chunk's vector is the normalised mean of its sentences' vectors
-    (cosine ~0.9 to embedding the chunk itself, same answer quality, half the model time).
+    Each distinct sentence text goes through the model once, and only when no earlier batch or
+    ingest stored its vector. A chunk is embedded whole, or with ``chunk_vectors=mean`` gets the
+    normalised mean of its sentences' vectors (cosine ~0.9 to its own embedding: half the model
+    time, and slightly different answers; see the README).
     """
     new_chunks = _unrecorded(store.records, chunks)
     texts = [d.page_content for d in _unrecorded(store.sentence_records, sentences)]
-    texts += [text for chunk in new_chunks for text, _, _ in sentences_of(chunk)]
+    means = store.settings.chunk_vectors == "mean"
+    if means:
+        texts += [text for chunk in new_chunks for text, _, _ in sentences_of(chunk)]
+    elif new_chunks:  # the model reads each chunk whole; these vectors are not kept in the sentence matrix
+        whole = list(dict.fromkeys(chunk.page_content for chunk in new_chunks))
+        store.precomputed.ready.update(zip(whole, _embed(store, whole).tolist(), strict=True))
+        report.model_texts += len(whole)
     keys = {text: text_key(text) for text in texts}
     known = store.sentence_matrix.get(keys.values()) | writer.get(keys.values())
     fresh = [text for text, key in keys.items() if key not in known]
@@ -209,7 +216,7 @@ def _precompute(
         known.update(zip((keys[t] for t in fresh), vectors, strict=True))
         report.model_texts += len(fresh)
     ready = {text: known[key] for text, key in keys.items()}
-    for chunk in new_chunks:
+    for chunk in new_chunks if means else []:
         mean = np.mean([ready[text] for text, _, _ in sentences_of(chunk)], axis=0)
         ready[chunk.page_content] = mean / max(float(np.linalg.norm(mean)), 1e-12)
     store.precomputed.ready.update((text, vector.tolist()) for text, vector in ready.items())

@@ -112,7 +112,19 @@ def test_a_lost_record_file_is_rebuilt_from_the_index_instead_of_embedding_again
     assert report.embedded == 0 and report.sentences_embedded == 0 and report.skipped == report.chunks > 0
 
 
-def test_the_model_embeds_sentences_once_and_a_chunk_is_the_mean_of_its_sentences(assistant, corpus):
+def test_by_default_the_model_embeds_each_chunk_whole_and_each_sentence_text_once(assistant, corpus):
+    write(corpus, "harbour.txt", ARTICLE)
+    write(corpus, "copy.txt", ARTICLE.replace("Harbour Reopens", "Port Reopens"))  # same sentences, another title
+    report = assistant.ingest(progress=False)
+    store = assistant.store
+    sentences = store.sentence_vectors.get(include=["documents"])["documents"]
+    chunks = store.vectors.get(include=["documents", "embeddings"])
+    assert report.model_texts == len(set(sentences)) + len(set(chunks["documents"]))
+    assert np.allclose(chunks["embeddings"], store.embeddings.embed_documents(chunks["documents"]), atol=1e-5)
+
+
+def test_chunk_vectors_can_be_the_mean_of_their_sentences(tmp_path, corpus):
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus=[corpus], chunk_vectors="mean"))
     write(corpus, "harbour.txt", ARTICLE)
     write(corpus, "copy.txt", ARTICLE.replace("Harbour Reopens", "Port Reopens"))  # same sentences, another title
     report = assistant.ingest(progress=False)
@@ -133,7 +145,7 @@ def test_editing_one_sentence_embeds_only_that_sentence(assistant, corpus):
     assistant.ingest(progress=False)
     path.write_text(ARTICLE.replace("three piers", "five piers"), encoding="utf-8")
     report = assistant.ingest(progress=False)
-    assert report.model_texts == 1 and report.embedded >= 1
+    assert report.embedded >= 1 and report.model_texts == 1 + report.embedded  # the new sentence, and its chunks
 
 
 def test_question_time_vectors_come_from_the_matrix_and_a_lost_matrix_is_refilled(tmp_path, corpus):
