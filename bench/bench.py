@@ -123,16 +123,8 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     bm25_s = time.perf_counter() - began
 
     facts = read_facts(corpus)
-    step = max(1, len(facts) // questions)
-    asked = facts[::step][:questions]
-    latencies, cpu_times, correct = [], [], 0
-    for fact in asked:
-        began, cpu = time.perf_counter(), time.process_time()
-        answer = assistant.ask(fact.question)
-        latencies.append(time.perf_counter() - began)
-        cpu_times.append(time.process_time() - cpu)
-        cited = answer.citations[0].source if answer.citations else None
-        correct += fact.answer in answer.answer and cited == fact.source
+    asked = facts[:: max(1, len(facts) // questions)][:questions]
+    latencies, cpu_times, correct = ask_planted(assistant, asked)
 
     # The ceiling: the same model on a uniform sample of the texts the ingest embedded, in one call.
     texts_embedded = ingested_texts(corpus, settings)
@@ -386,6 +378,20 @@ def lexical_only(n: int, work: Path, questions: int) -> dict:
     }
 
 
+def ask_planted(assistant, asked: list) -> tuple[list[float], list[float], int]:
+    """Wall and CPU seconds of each planted question, and how many were answered with the fact
+    quoted from its own file."""
+    latencies, cpu_times, correct = [], [], 0
+    for fact in asked:
+        began, cpu = time.perf_counter(), time.process_time()
+        answer = assistant.ask(fact.question)
+        latencies.append(time.perf_counter() - began)
+        cpu_times.append(time.process_time() - cpu)
+        cited = answer.citations[0].source if answer.citations else None
+        correct += fact.answer in answer.answer and cited == fact.source
+    return latencies, cpu_times, correct
+
+
 def ask_fresh(corpus: Path, data_dir: Path, questions: int) -> dict:
     """Question latency in a new process on an existing index (what `rag serve` sees after a restart):
     5 questions to warm up, then the planted facts; also the time the matrix and Chroma reads take."""
@@ -398,13 +404,7 @@ def ask_fresh(corpus: Path, data_dir: Path, questions: int) -> dict:
     asked = facts[:: max(1, len(facts) // questions)][:questions]
     for fact in facts[-5:]:
         assistant.ask(fact.question)
-    latencies, cpu_times, correct = [], [], 0
-    for fact in asked:
-        began, cpu = time.perf_counter(), time.process_time()
-        answer = assistant.ask(fact.question)
-        latencies.append(time.perf_counter() - began)
-        cpu_times.append(time.process_time() - cpu)
-        correct += fact.answer in answer.answer and bool(answer.citations) and answer.citations[0].source == fact.source
+    latencies, cpu_times, correct = ask_planted(assistant, asked)
     return {
         "fresh_p50_ms": 1000 * statistics.median(latencies),
         "fresh_p95_ms": 1000 * percentile(latencies, 0.95),
