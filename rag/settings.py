@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         40, ge=0, le=1000, description="Tokens of whole sentences repeated from the previous chunk."
     )
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
+    chunk_vectors: Literal["model", "mean"] = Field(
+        "model",
+        description="How a chunk gets its vector: the model embeds it (model), or the normalised mean of its "
+        "sentences' vectors (mean: half the model time, answers slightly worse; see README).",
+    )
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger files are refused rather than half-read.")
     lock_timeout: float = Field(
         30.0, gt=0, description="Seconds a question waits for the index lock (held by an ingest's writes) before a 503."

@@ -43,9 +43,11 @@ from langchain_classic.indexes import SQLRecordManager
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from rag.chunking import sentences_with_leads
 from rag.embeddings import load_embeddings
 from rag.errors import StorageError
 from rag.settings import Settings
+from rag.vectorfile import VectorFile, text_key
 
 PAGE = 5_000  # rows per read when walking a whole collection: memory stays flat
 IDS_PAGE = 100_000  # ids alone are small; Chroma re-scans up to the offset per page, so few pages are fast
@@ -112,6 +114,11 @@ class Store:
     @cached_property
     def sentence_records(self) -> SQLRecordManager:
         return self._records(f"{self.settings.collection}-sentences")
+
+    @cached_property
+    def sentence_matrix(self) -> VectorFile:
+        """The sentence vectors again, memory-mapped beside the index: read by text, not by a filter."""
+        return VectorFile(self.settings.data_dir / f"vectors-{self.settings.collection}")
 
     def layers(self) -> list[tuple[Chroma, SQLRecordManager]]:
         return [(self.vectors, self.records), (self.sentence_vectors, self.sentence_records)]
@@ -282,7 +289,7 @@ class Store:
         with self._reopen:
             if "client" not in self.__dict__ or self._read_generation() == self.generation:
                 return
-            for name in ("client", "vectors", "sentence_vectors"):
+            for name in ("client", "vectors", "sentence_vectors", "sentence_matrix"):
                 self.__dict__.pop(name, None)
             SharedSystemClient.clear_system_cache()  # else Chroma hands back the same stale client
 
@@ -312,14 +319,26 @@ class Store:
         return [by_id[i] for i in ids if i in by_id]
 
     def sentence_vectors_of(self, documents: list[Document]) -> dict[str, np.ndarray]:
-        """The stored vectors of the sentences of these documents' files that read alone (no lead).
+        """The stored vectors of these documents' sentences that read alone (no lead), by text.
 
         The answerer scores every sentence of the retrieved chunks by its vector; reading them from
-        the index instead of embedding them again is most of a question's cost.
+        the memory-mapped sentence matrix instead of embedding them again is most of a question's
+        cost. Sentences the matrix lacks (an index ingested before it existed, or by another
+        machine sharing the Chroma server) are read from Chroma by their files' paths.
         """
-        paths = sorted({d.metadata["path"] for d in documents})
-        if not paths:
-            return {}
+        paths: dict[str, set[str]] = {}  # text -> the files it is read from
+        for document in documents:
+            for text, _, _, lead in sentences_with_leads(document):
+                if not lead:
+                    paths.setdefault(text, set()).add(document.metadata["path"])
+        keys = {text: text_key(text) for text in paths}
+        found = self.sentence_matrix.get(keys.values())
+        vectors = {text: found[key] for text, key in keys.items() if key in found}
+        if missing := sorted({path for text in paths.keys() - vectors.keys() for path in paths[text]}):
+            vectors = self._chroma_sentence_vectors(missing) | vectors
+        return vectors
+
+    def _chroma_sentence_vectors(self, paths: list[str]) -> dict[str, np.ndarray]:
         found = self.sentence_vectors.get(
             where={"path": {"$in": paths}}, include=["documents", "metadatas", "embeddings"]
         )
@@ -328,6 +347,23 @@ class Store:
             for text, meta, vector in zip(found["documents"], found["metadatas"], found["embeddings"], strict=True)
             if not meta.get("lead")
         }
+
+    def fill_sentence_matrix(self) -> int:
+        """Copy the sentence vectors Chroma holds into the matrix when it has none (an index from before
+        the matrix, or a server another machine filled); inside ``writing()``. Returns rows copied."""
+        if self.sentence_matrix.segments() or self.sentence_vectors._collection.count() == 0:
+            return 0
+        with self.sentence_matrix.writer() as writer:
+            offset = 0
+            while True:
+                page = self.sentence_vectors.get(include=["documents", "embeddings"], limit=PAGE, offset=offset)
+                if len(page["ids"]):
+                    writer.add([text_key(t) for t in page["documents"]], np.asarray(page["embeddings"]))
+                if len(page["ids"]) < PAGE:
+                    break
+                offset += PAGE
+        self.sentence_matrix.load()
+        return len(writer)
 
     def reconcile(self) -> None:
         """Make the records and the collections agree before an ingest writes (inside ``writing()``).

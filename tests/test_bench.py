@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 
@@ -11,9 +12,9 @@ from tests.conftest import REPO
 sys.path.insert(0, str(REPO / "bench"))
 from corpus import generate, read_facts
 
-from bench import COLUMNS
+from bench import COLUMNS, SIDE_COLUMNS
 
-FIGURES = [key for key, _, _ in COLUMNS] + ["ingest_cpu_s", "bm25_matrix_mb", "cold_start_correct", "model_load_s"]
+FIGURES = [key for key, _, _ in COLUMNS] + ["fresh_accuracy", "ingest_cpu_s", "bm25_matrix_mb", "cold_start_correct"]
 
 
 def test_the_corpus_plants_one_checkable_fact_per_article(tmp_path):
@@ -43,4 +44,22 @@ def test_the_benchmark_reports_every_figure(tmp_path):
     assert set(FIGURES) <= set(result)
     assert result["n"] == 5 and result["files"] == 5 and result["questions"] == 5
     assert result["reingest_embedded"] == 0  # an unchanged corpus embeds nothing
-    assert result["accuracy"] == 1.0 and result["cold_start_correct"]  # five unique facts, each found
+    assert result["accuracy"] == result["fresh_accuracy"] == 1.0  # five unique facts, each found
+    assert result["cold_start_correct"]  # and in a new process too
+
+
+def test_the_side_by_side_alternates_both_pipelines_on_one_corpus_and_reports_ratios(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "work"
+    command = [sys.executable, str(REPO / "bench" / "bench.py"), "--side-by-side", "--n", "3", "--runs", "2"]
+    done = subprocess.run(
+        [*command, "--out", str(out), "--work", str(work)], capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "rag ÷ LC" in done.stdout and "% ceil" in done.stdout
+    (result,) = json.loads((out / "side-by-side.json").read_text())
+    assert set(key for key, _, _ in SIDE_COLUMNS) <= set(result)
+    assert [len(result["timings"][p]) for p in ("langchain", "rag")] == [2, 2]
+    runs = zip(result["timings"]["rag"], result["timings"]["langchain"], strict=True)
+    assert result["ratio"] == statistics.median(r["s"] / t["s"] for r, t in runs)  # pairs of neighbouring runs
+    assert result["rag_texts"] > 0 and result["langchain_texts"] > 0  # each indexed the corpus
+    assert all(r["ceiling_s"] > 0 for r in result["timings"]["rag"])

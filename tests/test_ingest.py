@@ -1,5 +1,12 @@
 """Ingesting keeps the index in line with the files: no-op re-runs, replacements, removals."""
 
+import shutil
+
+import numpy as np
+from langchain_core.documents import Document
+
+from rag import Assistant
+from rag.chunking import sentences_of
 from rag.settings import Settings
 from tests.conftest import write
 
@@ -103,3 +110,58 @@ def test_a_lost_record_file_is_rebuilt_from_the_index_instead_of_embedding_again
     settings.record_db.unlink()
     report = Assistant(settings).ingest(progress=False)
     assert report.embedded == 0 and report.sentences_embedded == 0 and report.skipped == report.chunks > 0
+
+
+def test_by_default_the_model_embeds_each_chunk_whole_and_each_sentence_text_once(assistant, corpus):
+    write(corpus, "harbour.txt", ARTICLE)
+    write(corpus, "copy.txt", ARTICLE.replace("Harbour Reopens", "Port Reopens"))  # same sentences, another title
+    report = assistant.ingest(progress=False)
+    store = assistant.store
+    sentences = store.sentence_vectors.get(include=["documents"])["documents"]
+    chunks = store.vectors.get(include=["documents", "embeddings"])
+    assert report.model_texts == len(set(sentences)) + len(set(chunks["documents"]))
+    assert np.allclose(chunks["embeddings"], store.embeddings.embed_documents(chunks["documents"]), atol=1e-5)
+
+
+def test_chunk_vectors_can_be_the_mean_of_their_sentences(tmp_path, corpus):
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus=[corpus], chunk_vectors="mean"))
+    write(corpus, "harbour.txt", ARTICLE)
+    write(corpus, "copy.txt", ARTICLE.replace("Harbour Reopens", "Port Reopens"))  # same sentences, another title
+    report = assistant.ingest(progress=False)
+    store = assistant.store
+    sentences = store.sentence_vectors.get(include=["documents", "embeddings"])
+    assert report.model_texts == len(set(sentences["documents"])) < report.sentences  # each text once
+    model = np.array(store.embeddings.embed_documents(sentences["documents"]))
+    assert np.allclose(sentences["embeddings"], model, atol=1e-5)
+    by_text = dict(zip(sentences["documents"], sentences["embeddings"], strict=True))
+    chunks = store.vectors.get(include=["documents", "metadatas", "embeddings"])
+    for text, meta, vector in zip(chunks["documents"], chunks["metadatas"], chunks["embeddings"], strict=True):
+        mean = np.mean([by_text[t] for t, _, _ in sentences_of(Document(page_content=text, metadata=meta))], axis=0)
+        assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_editing_one_sentence_embeds_only_that_sentence(assistant, corpus):
+    path = write(corpus, "harbour.txt", ARTICLE)
+    assistant.ingest(progress=False)
+    path.write_text(ARTICLE.replace("three piers", "five piers"), encoding="utf-8")
+    report = assistant.ingest(progress=False)
+    assert report.embedded >= 1 and report.model_texts == 1 + report.embedded  # the new sentence, and its chunks
+
+
+def test_question_time_vectors_come_from_the_matrix_and_a_lost_matrix_is_refilled(tmp_path, corpus):
+    write(corpus, "harbour.txt", ARTICLE)
+    settings = Settings(data_dir=tmp_path / "data", corpus=[corpus])
+    Assistant(settings).ingest(progress=False)
+    fresh = Assistant(settings)  # a new process: vectors read by text from the memory-mapped matrix
+    chunks = fresh.store.vectors.get(include=["documents", "metadatas"])
+    documents = [
+        Document(page_content=t, metadata=m) for t, m in zip(chunks["documents"], chunks["metadatas"], strict=True)
+    ]
+    from_matrix = fresh.store.sentence_vectors_of(documents)
+    from_chroma = fresh.store._chroma_sentence_vectors([str((corpus / "harbour.txt").resolve())])
+    assert from_matrix.keys() == from_chroma.keys() and len(from_matrix) == 4  # the title is one
+    assert all(np.allclose(from_matrix[t], from_chroma[t]) for t in from_matrix)
+
+    shutil.rmtree(settings.data_dir / "vectors-articles")  # lost, or an index from before the matrix
+    report = Assistant(settings).ingest(progress=False)
+    assert report.model_texts == 0 and len(Assistant(settings).store.sentence_matrix) == 4
