@@ -28,16 +28,43 @@ def _json_lines(pieces: Iterator[str | Answer]) -> Iterator[str]:
         yield json.dumps({"error": str(problem)}) + "\n"
 
 
+def status_of(problem: RagError) -> int:
+    """The HTTP status of an error the user can fix: 409 empty index, 503 store gone, 400 anything else."""
+    if isinstance(problem, EmptyIndex):
+        return 409
+    if isinstance(problem, StoreUnavailable):
+        return 503
+    return 400
+
+
+class BadBody(RagError):
+    """A request body that is too large (413) or not JSON (400); each API words it in its own error shape."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+async def read_json(request: Request, limit: int) -> object:
+    """The parsed JSON body, read only up to ``limit`` bytes; raises ``BadBody``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadBody(413, f"request body is larger than {limit} bytes")
+    body = await request.body()
+    if len(body) > limit:
+        raise BadBody(413, f"request body is larger than {limit} bytes")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadBody(400, f"malformed JSON: {exc}") from None
+
+
 async def _answering(call, question: tuple) -> object | JSONResponse:
     """Run ``call(*question)`` off the event loop; our errors become JSON: 409 empty index, 503 store gone, 400."""
     try:
         return await run_in_threadpool(call, *question)
-    except EmptyIndex as problem:
-        return error(409, str(problem))
-    except StoreUnavailable as problem:
-        return error(503, str(problem))
     except RagError as problem:
-        return error(400, str(problem))
+        return error(status_of(problem), str(problem))
 
 
 def router(assistant: Assistant) -> APIRouter:
@@ -51,16 +78,10 @@ def router(assistant: Assistant) -> APIRouter:
 
     async def read_question(request: Request) -> tuple[str, list[tuple[str, str]], str | None] | JSONResponse:
         """The checked body ``{"question", "history", "answerer"}``, or the JSON 4xx to answer with."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            return error(413, f"request body is larger than {limit} bytes")
-        body = await request.body()
-        if len(body) > limit:
-            return error(413, f"request body is larger than {limit} bytes")
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return error(400, f"malformed JSON: {exc}")
+            data = await read_json(request, limit)
+        except BadBody as bad:
+            return error(bad.status, str(bad))
         if not isinstance(data, dict):
             return error(400, 'the body must be a JSON object: {"question": "...", "history": [[q, a], ...]}')
         question, history, answerer = data.get("question"), data.get("history", []), data.get("answerer")
