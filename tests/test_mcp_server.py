@@ -121,3 +121,10 @@ def test_login_rules_are_those_of_the_rest_of_the_server(server):
         headers = {"Accept": "application/json, text/event-stream"} | ({"Authorization": refused} if refused else {})
         response = httpx2.post(f"{server}/mcp", json={}, headers=headers)
         assert response.status_code == 401 and response.json() == {"error": "login required"}
+
+
+def test_a_request_body_over_the_limit_is_refused(server):
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream"}
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ask"}}
+    request["params"]["arguments"] = {"question": "y" * 300_000}  # max_body_bytes is 256 000
+    assert httpx2.post(f"{server}/mcp", json=request, headers=headers).status_code == 413

@@ -18,9 +18,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
-from rag import Assistant, RagError
+from rag import Assistant, RagError, Settings
 
 PATH = "/mcp"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # where the SDK checks Host and Origin itself
 MAX_PASSAGES = 20
 
 INSTRUCTIONS = (
@@ -79,20 +80,22 @@ def _passage(text: str, metadata: dict) -> dict[str, Any]:
     return {"text": text, **{key: metadata.get(key) for key in ("source", "title", "start", "end")}}
 
 
-def app(server: MCPServer, host: str) -> Starlette:
+def app(server: MCPServer, settings: Settings) -> Starlette:
     """The streamable-HTTP endpoint, stateless: every request stands alone, as in the JSON API.
 
     On loopback the SDK's DNS-rebinding check stays on (only local Host and Origin headers); on
     another address the server already requires a login (``check_binding``), and the Host clients
-    use is not known in advance.
+    use is not known in advance. Bodies are limited like the JSON API's (``max_body_bytes``).
     """
-    security = (
-        None
-        if host in ("127.0.0.1", "localhost", "::1")
-        else TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    )
+    host = settings.host
+    security = None if host in LOOPBACK else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     return server.streamable_http_app(
-        streamable_http_path=PATH, stateless_http=True, json_response=True, transport_security=security, host=host
+        streamable_http_path=PATH,
+        stateless_http=True,
+        json_response=True,
+        transport_security=security,
+        host=host,
+        max_request_body_size=settings.max_body_bytes,
     )
 
 

@@ -23,7 +23,7 @@ CLIENT_PATHS = ("/v1/", "/mcp/")  # OpenAI and MCP clients, which may log in wit
 def create_app(assistant: Assistant) -> FastAPI:
     """The API routes first (Gradio, mounted at "/", would shadow anything added later)."""
     tools = mcp_server.build(assistant)
-    tools_app = mcp_server.app(tools, assistant.settings.host)
+    tools_app = mcp_server.app(tools, assistant.settings)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=mcp_server.lifespan(tools))
     app.include_router(api.router(assistant))
     app.include_router(openai_api.router(assistant))  # /v1: OpenAI-compatible chat
