@@ -24,9 +24,14 @@ BASIC = "Basic " + base64.b64encode(b"alice:s3cret").decode()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("openai") / "data"
-    ingest(data_dir, SEEDS)
+def data_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("openai") / "data"
+    ingest(folder, SEEDS)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
     with running_server(data_dir, "--auth", "alice:s3cret", "--api-token", TOKEN) as url:
         yield url
 
@@ -181,6 +186,13 @@ def test_the_api_token_and_the_login_are_accepted_anything_else_refused(server):
     # The token opens only the client routes: the page and the JSON API still want the login.
     assert post(f"{server}/api/ask", {"question": ENVOY}, {"Authorization": f"Bearer {TOKEN}"})[0] == 401
     assert get(f"{server}/", {"Authorization": f"Bearer {TOKEN}"})[0] == 401
+
+
+def test_a_token_without_a_login_protects_only_the_client_routes(data_dir):
+    with running_server(data_dir, "--api-token", TOKEN) as url:
+        assert get(f"{url}/v1/models")[0] == 401 and post(f"{url}/mcp", {})[0] == 401
+        assert get(f"{url}/v1/models", {"Authorization": f"Bearer {TOKEN}"})[0] == 200
+        assert get(f"{url}/")[0] == 200 and post(f"{url}/api/ask", {"question": ENVOY})[0] == 200
 
 
 def post_raw(url: str, body: bytes, headers: dict) -> tuple[int, bytes]:

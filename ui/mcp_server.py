@@ -33,7 +33,7 @@ INSTRUCTIONS = (
 
 def build(assistant: Assistant) -> MCPServer:
     """The tools ``ask`` and ``search``; their errors (an empty question, nothing indexed) are tool errors."""
-    server = MCPServer("news-qa", instructions=INSTRUCTIONS)
+    server = MCPServer("news-qa", instructions=INSTRUCTIONS, log_level="WARNING")  # it configures root logging
 
     @server.tool()
     def ask(question: str, history: list[list[str]] | None = None) -> dict[str, Any]:

@@ -198,7 +198,8 @@ def _events(completion: dict, pieces: Iterator[str | Answer]) -> Iterator[str]:
             else:  # the streamed sentences were replaced (a fallback): say so, then the final answer
                 rest = f"\n\n{answer.answer}"
             notice = f"\n\nNote: {answer.notice}" if answer.notice else ""
-            yield event({"content": rest + notice + sources_text(answer)})
+            if tail := rest + notice + sources_text(answer):
+                yield event({"content": tail})
             yield event({}, "stop", **{EXTRA: answer.to_dict()})
     except RagError as problem:
         body = {"message": str(problem), "type": "invalid_request_error", "param": None, "code": None}
