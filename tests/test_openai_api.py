@@ -165,6 +165,8 @@ def test_bad_requests_get_the_openai_error_shape(client, messages, model, error,
         (b"[1, 2]", 400, "JSON object"),
         (json.dumps({"model": "news-qa", "messages": [user("y" * 300_000)]}).encode(), 413, "larger than"),
         (json.dumps({"model": "news-qa", "messages": [user(ENVOY)], "stream": "yes"}).encode(), 400, "stream"),
+        (json.dumps({"model": ["news-qa"], "messages": [user(ENVOY)]}).encode(), 400, "model"),
+        (json.dumps({"model": "news-qa", "messages": [{"content": ENVOY}]}).encode(), 400, "role"),
     ],
 )
 def test_malformed_and_oversized_bodies_get_a_4xx_in_the_openai_shape(server, body, status, words):

@@ -120,9 +120,11 @@ def router(assistant: Assistant) -> APIRouter:
         if not isinstance(body, dict):
             raise BadChat('the body must be a JSON object: {"model": "news-qa", "messages": [...]}')
         model = body.get("model", MODELS[assistant.answerers[0]])
+        if not isinstance(model, str):
+            raise BadChat('"model" must be a string: news-qa', "model")
         if model not in answerer_of:
             names = ", ".join(answerer_of)
-            raise BadChat(f"unknown model {model!r}; this server has: {names}", "model", 404, "model_not_found")
+            raise BadChat(f"unknown model {model[:80]!r}; this server has: {names}", "model", 404, "model_not_found")
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             raise BadChat('"stream" must be true or false', "stream")
