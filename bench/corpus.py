@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.conversation import _NOT_PEOPLE  # noqa: E402
 from rag.loading import load_article  # noqa: E402
+from rag.nlp import shared_parser  # noqa: E402
 from rag.text import FULL_NAME  # noqa: E402
 
 SEEDS = ROOT / "seeds"
@@ -65,7 +65,7 @@ def seed_material() -> tuple[list[str], list[str], list[str]]:
                 text = article.sentence(span)
                 if len(text.split()) >= 6 and text[-1] in ".”\"'":
                     sentences.append(text)
-                    people.update(m for m in FULL_NAME.findall(text) if _is_person(m))
+                    people.update(_people(text))
     return sentences, titles, sorted(people)
 
 
@@ -112,9 +112,9 @@ def _article(rng: random.Random, name: str, sentences, titles, people, town: str
     return text, Fact(name, question.format(**values), answer.format(**values), town)
 
 
-def _is_person(name: str) -> bool:
-    words = name.split()
-    return len(words) == 2 and not _NOT_PEOPLE.intersection(words)
+def _people(text: str) -> list[str]:
+    """Two-word person names the named-entity model finds: the ones swapped between articles."""
+    return [e.text for e in shared_parser()(text).ents if e.label_ == "PERSON" and len(e.text.split()) == 2]
 
 
 def _recombine(sentence: str, swap: dict[str, str], rng: random.Random) -> str:

@@ -12,13 +12,15 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from rag.answer import ExtractiveAnswerer
+from rag.answer import Decision, ExtractiveAnswerer, ShortAnswer
+from rag.answer_model import AnswerModel
 from rag.conversation import History, Query
 from rag.errors import EmptyIndex, InvalidInput, InvalidQuestion, RagError
 from rag.ingest import IngestReport, ingest
 from rag.lexical import BM25Index, LexicalRetriever, fingerprint
 from rag.loading import Article, load_article
 from rag.multilingual import load_multilingual
+from rag.nlp import shared_parser
 from rag.rerank import Reranker, Scored, candidates, rerank_documents
 from rag.retrieve import fused_retriever, retrieve, uses_bm25
 from rag.settings import Settings
@@ -56,6 +58,7 @@ class Answer:
     answerer: str = "extractive"  # "llm" when a language model wrote (and the checker passed) the answer
     notice: str | None = None  # shown beside the answer: a fallback, or sentences left out
     grounding: dict | None = None  # the checker's counts for a generated answer: kept, dropped, ...
+    short_answer: ShortAnswer | None = None  # the name, number or phrase asked for, a verbatim span of a file
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -65,7 +68,7 @@ class Assistant:
     """Answers questions about the ingested articles, citing the passages it quotes.
 
     >>> assistant = Assistant()                     # settings from RAG_* environment variables
-    >>> assistant.ask("Who is Pakistan's envoy to the UN?").answer
+    >>> assistant.ask("Who is Northfield United's new head coach?").answer
 
     Thread-safe: the web server answers many questions at once with one assistant. Each question
     reads the index under the store's shared lock, so an ingest running at the same time (in this
@@ -92,7 +95,8 @@ class Assistant:
     def answerer(self) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(
             self.reranker,
-            min_relevance=self.settings.min_relevance,
+            AnswerModel.load(self.settings.answer_model),
+            shared_parser(),
             max_sentences=self.settings.max_answer_sentences,
         )
 
@@ -174,11 +178,12 @@ class Assistant:
             if rewritten:
                 query = dataclasses.replace(query, standalone=rewritten)
         _, scored = self._search(query)
-        chosen = self.answerer.select(scored)
+        decision = self.answerer.select(query, scored)
+        chosen = decision.chosen
         if not chosen:  # weak evidence: abstain before any model is asked
             yield Answer(question=question, answer=ABSTENTION, abstained=True, answerer=answerer)
             return
-        quoted = _compose(question, chosen)
+        quoted = _compose(question, decision)
         if answerer == "extractive":
             yield quoted
             return
@@ -255,6 +260,14 @@ class Assistant:
         with self.store.reading():
             per_path = self.store.chunks_per_path()
         return {"articles": len(per_path), "chunks": sum(per_path.values()), "model": self.settings.embedding_model}
+
+    def openings(self, limit: int = 20, chars: int = 300) -> list[str]:
+        """The first lines after the title of up to ``limit`` indexed articles, for example questions."""
+        with self.store.reading():
+            if self.store.count() == 0:
+                return []
+            found = self.store.vectors.get(where={"chunk": 0}, limit=limit, include=["documents"])
+        return [text.partition("\n")[2][:chars] for text in found["documents"] if "\n" in text]
 
     def passage(self, source: str, chunk: int) -> str:
         """The indexed chunk a citation comes from: the quote's surrounding text."""
@@ -334,10 +347,15 @@ def _shown(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _compose(question: str, chosen: list[Scored]) -> Answer:
-    citations = _citations(chosen)
-    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-    return Answer(question=question, answer=text, citations=citations)
+def _compose(question: str, decision: Decision) -> Answer:
+    """``Sofia Almeida [1]. “Northfield United have named Sofia Almeida ...” [1]``: short answer, then evidence."""
+    citations = _citations(decision.chosen)
+    evidence = " ".join(f"“{c.quote}” [{c.n}]" for c in citations)
+    short = decision.short
+    if short is None:
+        return Answer(question=question, answer=" ".join(f"{c.quote} [{c.n}]" for c in citations), citations=citations)
+    n = next(c.n for c in citations if c.source == short.source and c.start <= short.start < c.end)
+    return Answer(question=question, answer=f"{short.text} [{n}]. {evidence}", citations=citations, short_answer=short)
 
 
 def _citations(chosen: list[Scored]) -> list[Citation]:

@@ -1,4 +1,5 @@
-"""Command line: ``rag ingest``, ``rag ask``, ``rag chat``, ``rag serve`` (web UI) and ``rag eval``.
+"""Command line: ``rag ingest``, ``rag ask``, ``rag chat``, ``rag serve`` (web UI), ``rag eval`` and
+``rag calibrate``.
 
 Every field of :class:`rag.settings.Settings` is also a flag of every command (``--data-dir``,
 ``--top-k``, ...), overriding its ``RAG_*`` environment variable.
@@ -105,6 +106,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from rag.calibration import run  # scikit-learn and matplotlib load only here
+
+    return run(args, _settings(args))
+
+
 def render(answer) -> str:
     """The answer for a terminal: text with [n] markers, then the cited passages."""
     notice = [f"\nNote: {answer.notice}"] if answer.notice else []
@@ -129,6 +136,29 @@ def _read_history(path: str) -> list[tuple[str, str]]:
     ):
         raise InvalidInput(f"{path}: history must be a JSON list of [question, answer] pairs")
     return [(q, a) for q, a in data]
+
+
+def _calibration_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--questions",
+        nargs="+",
+        required=True,
+        metavar="[SET=]FILE",
+        help="labelled question files (JSONL), optionally named; with as many --corpus paths, paired in order",
+    )
+    parser.add_argument(
+        "--max-false-abstention",
+        nargs="+",
+        default=["0.05"],
+        metavar="[SET=]SHARE",
+        help="largest false abstention the chosen threshold may cause: one share for every set, or SET=SHARE "
+        "per question file (named by its file stem)",
+    )
+    parser.add_argument("--out", type=Path, default=Path("artifacts/calibration"), help="folder for table and PNG")
+    parser.add_argument(
+        "--write", type=Path, help="where to write the fitted model (default: data_dir/answer-model.json)"
+    )
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
 def _settings_flags() -> argparse.ArgumentParser:
@@ -184,6 +214,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_arguments(evaluate)
     evaluate.set_defaults(handler=cmd_eval)
+
+    calibrate = commands.add_parser(
+        "calibrate", parents=flags, help="fit the answer and abstention model on labelled questions (--corpus: theirs)"
+    )
+    _calibration_arguments(calibrate)
+    calibrate.set_defaults(handler=cmd_calibrate)
     return parser
 
 

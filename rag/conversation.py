@@ -1,7 +1,7 @@
 """Follow-up questions: what the conversation so far adds to the question just asked.
 
-"What did he say about Russia?" after a question about the Taliban's foreign minister becomes
-"What did Amir Khan Muttaqi say about Russia?" for searching, while the user's own words still
+"What did she say about the budget?" after a question about the council's leader becomes
+"What did Élodie Martin say about the budget?" for searching, while the user's own words still
 decide which sentence answers it.
 """
 
@@ -11,22 +11,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.text import CAPITALISED, needs_history
+from rag.nlp import shared_parser
+from rag.text import needs_history
 
 History = Sequence[tuple[str, str]]
 _PERSONAL = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\b(his|her)\b(?=\s+\w)", re.IGNORECASE)
-# Capitalised words that name places, bodies and titles, not people.
-_NOT_PEOPLE = frozenset(
-    """Taliban Afghanistan Afghan Afghans US UN USA America American United States Nations Security
-    Council Associated Press Moscow Format Conference Consultative Ministry Foreign Affairs Embassy
-    Islamic State Emirate Radio Television Russia Russian Pakistan Iran Iranian Kabul Doha Qatar ISIS
-    ISIS-K ISIL ISKP Daesh Khorasan Province Chargé Charge d'Affaires The A An In On At According Deputy
-    Minister President General Spokesman Spokesperson Special Representative Prime Norway Norwegian
-    Washington CIS RIA Novosti Department Under-Secretary-General Counter-Terrorism China India Tajik""".split()  # noqa: SIM905
-)  # fmt: skip
 _WHO_IS = re.compile(r"^\s*who (?:is|was|are|were) (.+?)\s*\??\s*$", re.IGNORECASE)
 MAX_NAMES = 8
+NAMED = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT"})  # entity labels a follow-up may mean
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|hiya|thanks|thank you|thx|cheers|ok|okay|bye|goodbye|good (?:morning|afternoon|evening))"
     r"(?:\s+(?:there|again|a lot|so much|very much))?[\s!.,?]*$",
@@ -48,15 +41,15 @@ def contextualize(question: str, history: History) -> str:
     if not history or not needs_history(question):
         return question
     previous_question, previous_answer = history[-1]
-    names = list(dict.fromkeys(CAPITALISED.findall(previous_answer)))[:MAX_NAMES]
+    names = list(dict.fromkeys(e.text for e in shared_parser()(previous_answer).ents if e.label_ in NAMED))[:MAX_NAMES]
     return " ".join([resolve_person(question, history), previous_question, *names])
 
 
 def resolve_person(question: str, history: History) -> str:
     """Replace "he"/"she" with the person the last turn was about, when one is named.
 
-    >>> resolve_person("What did he say?", [("Who is the spokesman?", "Spokesman Suhail Shaheen said ...")])
-    'What did Suhail Shaheen say?'
+    >>> resolve_person("What did he say?", [("Who chairs the club?", "The chairman, Peter Walsh, said ...")])
+    'What did Peter Walsh say?'
     """
     if not history or not _PERSONAL.search(question):
         return question
@@ -70,16 +63,16 @@ def resolve_person(question: str, history: History) -> str:
     question = _POSSESSIVE.sub(f"{person}'s", question)
     role = _WHO_IS.match(previous_question) if asks_who else None
     if role and _first_person(role.group(1)) is None:
-        # Articles often say "the Taliban's foreign minister said" rather than the name again.
+        # Articles often say "the club's chairman said" rather than the name again.
         return _PERSONAL.sub(f"{person}, {role.group(1)},", question)
     return _PERSONAL.sub(person, question)
 
 
 def _first_person(text: str) -> str | None:
-    for candidate in CAPITALISED.findall(text):
-        words = [w for w in candidate.split() if w not in _NOT_PEOPLE and not w.endswith(("’s", "'s"))]
-        if len(words) >= 2 and candidate.find(words[0]) >= 0:
-            return " ".join(words)
+    """The first person the named-entity model finds in ``text`` (without a possessive "'s")."""
+    for entity in shared_parser()(text).ents:
+        if entity.label_ == "PERSON":
+            return entity.text.removesuffix("’s").removesuffix("'s")
     return None
 
 

@@ -6,7 +6,7 @@ A language model is asked to cite passages with ``[n]`` markers. Nothing it writ
 - a sentence is kept only when the passages it cites *support* it: most of its content words
   occur in them (at most a few are new), every number and name in it does, and it says "not"
   only if they do (a small model's favourite invention is a
-  figure: "the population of Norway is 1.4 million"); when embeddings are at hand, its meaning
+  figure: "the population of the town is 1.4 million"); when embeddings are at hand, its meaning
   must also be close to theirs;
 - a sentence with no marker, or whose markers point to passages that do not support it, is
   re-cited to the one passage that does (``recited``), or dropped (``dropped``);
@@ -37,7 +37,7 @@ _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\d[^\]]*\])+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|nothing|without)\b|n[’']t\b", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^(?:the )?(?:answer|passage)(?: is)?\s*:\s*", re.IGNORECASE)
-# A sentence cut off ("... withdrew from Afghanistan in.") or a bare phrase ("Bortnikov [2]").
+# A sentence cut off ("... withdrew from the region in.") or a bare phrase ("Almeida [2]").
 _DANGLING = re.compile(r"\b(?:a|an|the|of|in|on|at|to|for|from|with|by|and|or|as|that|its|their)\W*$", re.IGNORECASE)
 _ENDED = re.compile(r"[.!?…\"”’')]\s*$")
 MIN_PHRASE_WORDS = 6  # below this, text without a full stop is a phrase, not a checkable claim
@@ -182,7 +182,7 @@ def ground(answer: str, passages: list[Passage], similarity: Similarity | None =
 class SentenceSplitter:
     """Cuts streamed text into whole sentences, each with the markers that follow its full stop.
 
-    "Akram is the envoy. [1] He said" yields "Akram is the envoy. [1]" once "He" has arrived: a
+    "Almeida is the coach. [1] She said" yields "Almeida is the coach. [1]" once "He" has arrived: a
     sentence is complete only when the next one has begun, so trailing markers stay with it.
     """
 

@@ -1,7 +1,7 @@
 """A BM25 retriever over the indexed sentences: finds exact names and phrases embeddings blur.
 
-"Who is the Taliban's foreign minister?" must reach "Amir Khan Muttaqi, the Taliban's foreign
-minister said that ISIS ..." although that sentence's meaning is about ISIS training centres.
+"Who is the club's chairman?" must reach "Peter Walsh, the club's chairman, said the stadium
+roof ..." although that sentence's meaning is about the stadium roof.
 
 The index is one sparse matrix of BM25 weights (sentences x terms), holding only ids and weights:
 a question's scores are the sum of the few columns its terms name, a millisecond affair at

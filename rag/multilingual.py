@@ -20,7 +20,7 @@ FOREIGN_SHARE = 0.5  # of a question's letters outside the Latin script
 
 
 def foreign_script(text: str) -> bool:
-    """Whether most letters of ``text`` are not Latin: "मस्जिद पर हमले में ISIS" is, "Who is Akram?" is not."""
+    """Whether most letters of ``text`` are not Latin: "पुल कब खुला?" is, "Who is Almeida?" is not."""
     letters = [c for c in text if c.isalpha()]
     foreign = sum(1 for c in letters if not unicodedata.name(c, "LATIN").startswith("LATIN"))
     return bool(letters) and foreign / len(letters) > FOREIGN_SHARE

@@ -23,12 +23,11 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunking import sentences_with_leads
 from rag.conversation import Query
-from rag.kinds import kind_bonus
 from rag.multilingual import foreign_script
 from rag.text import FULL_NAME, terms
 
 MEANING_WEIGHT = 0.6  # the rest is wording overlap
-IMPLIED_WEIGHT = 0.3  # for words the conversation filled in ("he" -> "Suhail Shaheen")
+IMPLIED_WEIGHT = 0.3  # for words the conversation filled in ("she" -> "Sofia Almeida")
 PAIR_BONUS = 0.2  # for containing all the question's word pairs (in order, as phrases)
 TITLE_WEIGHT = 0.05  # for an article whose title shares the question's words
 MIN_WORDS = 4  # shorter lines are page furniture ("In Love", "0 Comments")
@@ -100,7 +99,7 @@ class Reranker:
         titled, _ = _wording(question, [c.title for c in candidates])
         repeats = [_already_said(t, query.said) for t in texts]
         topic = {c.path for c, repeated in zip(candidates, repeats, strict=True) if repeated}
-        bonus = kind_bonus(question, texts) + np.array(
+        bonus = np.array(
             [
                 TOPIC_BONUS * (c.path in topic) - REPEAT_PENALTY * repeated - HEADING_PENALTY * _is_heading(c.text)
                 for c, repeated in zip(candidates, repeats, strict=True)
@@ -183,8 +182,8 @@ def _wording(question: str, texts: list[str], implied: str = "") -> tuple[np.nda
     """How much of the question's wording each text contains: (words, word pairs).
 
     Words count by rarity; words only ``implied`` by the conversation (the name "he" stands for)
-    count for less. Pairs tell "the Taliban's foreign minister" from "Iran's foreign minister",
-    which shares every word of "Taliban's foreign minister" but one pair.
+    count for less. Pairs tell "the club's head coach" from "the head of the club's coaching staff",
+    which shares every word but not the pair "head coach".
     """
     sequence = terms(question)
     wanted = set(sequence) | set(terms(implied))
@@ -202,13 +201,13 @@ def _wording(question: str, texts: list[str], implied: str = "") -> tuple[np.nda
     pairs = set(itertools.pairwise(sequence))
     if not pairs:
         return words, np.zeros(len(texts))
-    # One pair is weak evidence ("claimed by ISIS-K" for "claim about ISIS-K"); two or more are a phrase.
+    # One pair is weak evidence ("coach left" for "left coach"); two or more are a phrase.
     trust = min(1.0, len(pairs) / 2)
     return words, trust * np.array([len(pairs & set(itertools.pairwise(bag))) / len(pairs) for bag in bags])
 
 
 def _with_lead_names(sentence: Sentence) -> str:
-    """The sentence plus the names in its lead: "He said ..." also matches "What did Bortnikov say?"."""
+    """The sentence plus the names in its lead: "He said ..." also matches "What did Okafor say?"."""
     return " ".join([sentence.text, *FULL_NAME.findall(sentence.lead)])
 
 

@@ -1,7 +1,7 @@
 """store → **retrieve**: dense and keyword searches fused into one ranked list of passages.
 
 Dense search (chunks and single sentences in Chroma) finds paraphrases; BM25 finds the exact
-names and numbers embeddings blur ("Kurilla", "139"). LangChain's ``EnsembleRetriever`` fuses
+names and numbers embeddings blur ("Okafor", "1,000"). LangChain's ``EnsembleRetriever`` fuses
 them by weighted reciprocal rank: a passage found by both rises above one found by either.
 """
 

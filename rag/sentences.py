@@ -1,50 +1,32 @@
 """Sentence spans inside a paragraph, so chunks and quotes never cut a sentence in half.
 
-A small rule-based splitter is enough for news prose: it ends a sentence at ``. ! ? ।`` (the
-Devanagari danda too) followed by whitespace and a capital, digit or opening quote, unless the
-word before the full stop is a known abbreviation or an initial.
+Splitting is syntok's (a maintained rule-based segmenter: abbreviations, initials, decimals,
+quotes, capitals of any script). syntok does not know the Devanagari danda (``।``), so a
+sentence is also ended there. Offsets are syntok's token offsets: ``text[start:end]`` is always
+the sentence exactly as the file has it.
 """
 
 from __future__ import annotations
 
 import re
 
-_END = re.compile(r"[.!?।]+[\"'”’)\]]*(?=\s)")
-_NEXT_START = re.compile(r"\s+([\"'“‘(\[]?[A-Z0-9\u0900-\u097F])")
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "st", "sr", "jr",
-    "vs", "no", "nos", "inc", "ltd", "co", "corp", "dept", "gov", "sen", "rep", "etc",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
-}  # fmt: skip
+from syntok.segmenter import analyze
+
+_DANDA = re.compile(r"[।॥]+[\"'”’)\]]*\s+")
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` spans of the sentences of ``text``, shifted by ``offset``.
-
-    Spans are stripped of surrounding whitespace, so ``text[start:end]`` is the sentence itself.
-    """
+    """Return ``(start, end)`` spans of the sentences of ``text``, shifted by ``offset``."""
     spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _END.finditer(text):
-        end = match.end()
-        following = _NEXT_START.match(text, end)
-        if following is None or _is_abbreviation(text, match.start()):
-            continue
-        spans.append((start, end))
-        start = following.start(1)
-    spans.append((start, len(text)))
-    return [(offset + s, offset + e) for s, e in (_strip(text, s, e) for s, e in spans) if e > s]
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    if text[dot] != ".":
-        return False
-    word = re.search(r"([\w.-]+)$", text[:dot])  # "ISIS-K." ends a sentence, "K." alone is an initial
-    if word is None:
-        return False
-    token = word.group(1).lower()
-    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+    for paragraph in analyze(text):
+        for sentence in paragraph:
+            tokens = list(sentence)
+            if not tokens:
+                continue
+            start = tokens[0].offset
+            end = tokens[-1].offset + len(tokens[-1].value)
+            spans.extend(_split_at_danda(text, start, end))
+    return [(offset + s, offset + e) for s, e in map(lambda span: _strip(text, *span), spans) if e > s]
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
@@ -53,6 +35,15 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def _split_at_danda(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    for match in _DANDA.finditer(text, start, end):
+        spans.append((start, match.end() - len(match.group()) + len(match.group().rstrip())))
+        start = match.end()
+    spans.append((start, end))
+    return spans
 
 
 _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|it|his|her|their|its|this|these|those)\b", re.IGNORECASE)

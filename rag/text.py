@@ -16,7 +16,7 @@ STOP_WORDS = frozenset(
     happen happened know""".split()  # noqa: SIM905
 )
 
-# Words that only make sense with the conversation so far ("What did *he* say about Russia?").
+# Words that only make sense with the conversation so far ("What did *she* say about the budget?").
 _ANAPHORA = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|the same|"
     r"the group|the official|the minister|the spokesman|the spokesperson|the article)\b",
@@ -24,7 +24,7 @@ _ANAPHORA = re.compile(
 )
 _CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|why|how come|anything else|more)\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w’'-]+")
-CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")  # "Moscow", "Amir Khan Muttaqi"
+CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")  # "Lyon", "Sofia Almeida"
 FULL_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|bin|ur|al|van|von|de))*\s+[A-Z][\w’'-]+")
 
 
@@ -35,26 +35,17 @@ def fold(text: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Content words of ``text``, folded and lightly stemmed, stop words removed."""
+    """Content words of ``text``, folded and lightly stemmed, stop words removed.
+
+    A word in capitals is an acronym, never a stop word: "US" is a country, "us" a pronoun.
+    """
     result = []
-    for word in _WORD.findall(fold(text)):
-        word = word.strip("'-").removesuffix("'s")
-        if len(word) < 2 or word in STOP_WORDS:
+    for original in _WORD.findall(text):
+        word = fold(original).strip("'-").removesuffix("'s")
+        if len(word) < 2 or (word in STOP_WORDS and not original.isupper()):
             continue
-        word = _SAME.get(word, word)
-        result.append(_SAME.get(_stem(word), _stem(word)))
+        result.append(_stem(word))
     return result
-
-
-# Words news writers use interchangeably: matched as one (embeddings catch the rest by meaning).
-_SAME = {
-    "norwegian": "norway", "russian": "russia", "pakistani": "pakistan", "iranian": "iran",
-    "afghan": "afghanistan", "american": "america", "chinese": "china", "indian": "india",
-    "iraqi": "iraq", "syrian": "syria", "qatari": "qatar", "tajik": "tajikistan",
-    "ambassador": "envoy", "diplomat": "envoy", "emissary": "envoy", "d'affair": "envoy",
-    "spokesperson": "spokesman", "spokeswoman": "spokesman",
-    "daesh": "isis", "isil": "isis",
-}  # fmt: skip
 
 
 def _stem(word: str) -> str:

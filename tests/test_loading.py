@@ -50,6 +50,11 @@ def test_hindi_text_is_read_and_split():
         ('He said, "We will act." The end.', ['He said, "We will act."', "The end."]),
         ("It cost $2.3 billion. Aid rose.", ["It cost $2.3 billion.", "Aid rose."]),
         ("Paul K. Bekken spoke. Fine.", ["Paul K. Bekken spoke.", "Fine."]),
+        ("Talks began. Élodie Martin spoke.", ["Talks began.", "Élodie Martin spoke."]),
+        ("He left. Дмитрий Песков заявил.", ["He left.", "Дмитрий Песков заявил."]),
+        ("यह एक वाक्य है। यह दूसरा है।", ["यह एक वाक्य है।", "यह दूसरा है।"]),
+        ("It was 3 p.m. Monday. He left.", ["It was 3 p.m. Monday.", "He left."]),
+        ("He left. “Stop,” he said.", ["He left.", "“Stop,” he said."]),
     ],
 )
 def test_sentence_splitting(text, expected):

@@ -9,14 +9,9 @@ from html import escape
 import gradio as gr
 
 from rag import Assistant, RagError
+from ui.examples import example_questions
 from ui.render import chat_text, index_note, sources_html
 
-EXAMPLES = [
-    "Who is Pakistan's envoy to the UN?",
-    "Who is Norway's chargé d'affaires in Afghanistan?",
-    "What did Sergey Lavrov say about the United States?",
-    "How many people in Afghanistan need humanitarian assistance?",
-]
 ANSWERER_LABELS = {
     "extractive": "Quoted sentences (instant)",
     "llm": "Written by the language model ({llm}), citations checked",
@@ -27,6 +22,7 @@ CSS = """
 .source .marker {font-weight: 700; color: #b7791f}
 .source .passage {margin: .4em 0 0; font-size: .92em; color: #333}
 .source mark {background: #ffe58a}
+.short-answer {font-size: 1.25em; padding: .4em .8em; margin-bottom: .8em; background: #fff8e1; border-radius: 6px}
 .sources-none {padding: .6em .8em; background: #eef2f7; border-radius: 6px}
 """
 
@@ -100,7 +96,9 @@ def build(assistant: Assistant) -> gr.Blocks:
                     visible=len(choices) > 1,  # only a choice when a language model is configured
                     elem_id="answerer",
                 )
-                gr.Examples(EXAMPLES, inputs=box, label="Try")
+                examples = example_questions(assistant.openings())
+                if examples:
+                    gr.Examples(examples, inputs=box, label="Try")
                 new = gr.Button("New conversation", size="sm")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")

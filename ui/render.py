@@ -21,7 +21,17 @@ def chat_text(answer: Answer, upto: int | None = None) -> str:
         return f"ⓘ {NOT_COVERED} {answer.answer}{notice}"
     if answer.answerer == "llm":  # written by the model, every sentence checked against its passage
         return answer.answer + notice
-    return " ".join(f"{c.quote} [{c.n}]" for c in answer.citations[:upto]) + (notice if upto is None else "")
+    quotes = " ".join(f"{c.quote} [{c.n}]" for c in answer.citations[:upto]) + (notice if upto is None else "")
+    cited = short_citation(answer)
+    return f"{answer.short_answer.text} [{cited.n}]\n\n{quotes}" if cited else quotes
+
+
+def short_citation(answer: Answer) -> Citation | None:
+    """The citation whose quote holds the short answer (None when there is no short answer)."""
+    short = answer.short_answer
+    if short is None:
+        return None
+    return next((c for c in answer.citations if c.source == short.source and c.start <= short.start < c.end), None)
 
 
 def sources_html(answer: Answer | None, passages: dict[int, str] | None = None) -> str:
@@ -34,7 +44,14 @@ def sources_html(answer: Answer | None, passages: dict[int, str] | None = None) 
             "No passage answers this question, so nothing is cited.</div>"
         )
     passages = passages or {}
-    return "".join(_citation_html(c, passages.get(c.n, c.quote)) for c in answer.citations)
+    cited = short_citation(answer)
+    short = (
+        f'<div class="short-answer" data-testid="short-answer">Answer: <strong>{escape(answer.short_answer.text)}'
+        f"</strong> <span class=\"marker\">[{cited.n}]</span></div>"
+        if cited
+        else ""
+    )
+    return short + "".join(_citation_html(c, passages.get(c.n, c.quote)) for c in answer.citations)
 
 
 def _citation_html(citation: Citation, passage: str) -> str:
