@@ -210,5 +210,5 @@ def _events(completion: dict, pieces: Iterator[str | Answer]) -> Iterator[str]:
 
 
 def _sentences(answer: Answer) -> list[str]:
-    """The answer cut after each [n] marker: the quoting answerer's sentences, each with its marker."""
-    return [s.strip() for s in re.findall(r".+?\[\d+\](?=\s|$)|.+$", answer.answer, re.S) if s.strip()]
+    """The answer cut after each [n] marker (and its full stop): the short answer, then each quote."""
+    return [s.strip() for s in re.findall(r".+?\[\d+\][.;,]?(?=\s|$)|.+$", answer.answer, re.S) if s.strip()]
