@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to bind; anything but loopback needs --auth or --insecure.")
     port: int = Field(7860, ge=0, le=65535, description="Port to bind.")
     auth: str | None = Field(None, description="user:password; turns on login for the page and the API.")
+    api_token: SecretStr | None = Field(
+        None,
+        description="Bearer token OpenAI and MCP clients may send to /v1 and /mcp instead of the --auth login.",
+    )
     insecure: bool = Field(False, description="Allow a non-loopback address without --auth.")
     max_body_bytes: int = Field(256_000, ge=1024, description="Larger /api/ask request bodies are refused (413).")
 

@@ -174,6 +174,19 @@ def test_the_chat_endpoint_switches_answerers(llm_server):
         assert ATTACK_SOURCE in sources and "Moscow" in json.dumps(messages)
 
 
+def test_the_openai_endpoint_streams_the_models_checked_sentences(llm_server):
+    import openai
+
+    client = openai.OpenAI(base_url=f"{llm_server}/v1", api_key="unused", max_retries=0, timeout=600)
+    assert [model.id for model in client.models.list()] == ["news-qa-llm", "news-qa"]
+    messages = [{"role": "user", "content": ATTACK}]
+    chunks = list(client.chat.completions.create(model="news-qa-llm", messages=messages, stream=True))
+    answer = _answer(chunks[-1].news_qa)
+    assert_checked_and_cited(answer, ATTACK_SOURCE)
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert streamed.startswith(answer.answer) and f"({ATTACK_SOURCE}):" in streamed
+
+
 def _answer(data: dict):
     from rag.assistant import Answer, Citation
 

@@ -36,6 +36,41 @@ def _json_lines(pieces: Iterator[str | Answer]) -> Iterator[str]:
         yield json.dumps({"error": str(problem)}) + "\n"
 
 
+def status_of(problem: RagError) -> int:
+    """The HTTP status of an error the user can fix: 409 empty index, 503 storage fault, 400 anything else."""
+    if isinstance(problem, EmptyIndex):
+        return 409
+    if isinstance(problem, StorageError):
+        return 503
+    return 400
+
+
+class BadBody(RagError):
+    """A request body that is too large (413) or not JSON (400); each API words it in its own error shape."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+async def read_json(request: Request, limit: int) -> object:
+    """The request's JSON body; raises ``BadBody``: 413 over ``limit`` bytes, 400 malformed.
+
+    Every JSON route reads its body here, so depth and number size are bounded before any
+    validation (a 10,000-deep array or a 100,000-digit number is a 400, never a 500).
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadBody(413, f"request body is larger than {limit} bytes")
+    body = await request.body()
+    if len(body) > limit:
+        raise BadBody(413, f"request body is larger than {limit} bytes")
+    try:
+        return loads(body)
+    except InvalidJSON as problem:
+        raise BadBody(400, str(problem)) from None
+
+
 async def _answering(call, question: tuple, store: Store | None = None) -> object | JSONResponse:
     """Run ``call(*question)`` off the event loop; our errors become JSON: 409 empty index, 503 storage, 400.
 
@@ -56,30 +91,8 @@ async def _answering(call, question: tuple, store: Store | None = None) -> objec
                 return task.result()
             if store is not None and thread and (stuck := store.abandoned(thread[0])):
                 raise stuck
-    except EmptyIndex as problem:
-        return error(409, str(problem))
-    except StorageError as problem:
-        return error(503, str(problem))
     except RagError as problem:
-        return error(400, str(problem))
-
-
-async def read_json(request: Request, limit: int) -> object | JSONResponse:
-    """The request's JSON body, or the JSON error to answer with: 413 over ``limit`` bytes, 400 malformed.
-
-    Every JSON route reads its body here, so depth and number size are bounded before any
-    validation (a 10,000-deep array or a 100,000-digit number is a 400, never a 500).
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return error(413, f"request body is larger than {limit} bytes")
-    body = await request.body()
-    if len(body) > limit:
-        return error(413, f"request body is larger than {limit} bytes")
-    try:
-        return loads(body)
-    except InvalidJSON as problem:
-        return error(400, str(problem))
+        return error(status_of(problem), str(problem))
 
 
 def router(assistant: Assistant) -> APIRouter:
@@ -96,9 +109,10 @@ def router(assistant: Assistant) -> APIRouter:
         request: Request,
     ) -> tuple[str, list[tuple[str, str]], str | None, ArticleFilter] | JSONResponse:
         """The checked body ``{"question", "history", "answerer", "since", "until", "outlets"}``, or the JSON 4xx."""
-        data = await read_json(request, limit)
-        if isinstance(data, JSONResponse):
-            return data
+        try:
+            data = await read_json(request, limit)
+        except BadBody as bad:
+            return error(bad.status, str(bad))
         if not isinstance(data, dict):
             return error(400, 'the body must be a JSON object: {"question": "...", "history": [[q, a], ...]}')
         question, history, answerer = data.get("question"), data.get("history", []), data.get("answerer")

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -15,7 +13,8 @@ from starlette.datastructures import UploadFile
 
 from rag import Assistant, EmptyIndex, RagError, feedback
 from rag.articles import NotIndexed, UploadTooLarge, add_articles, list_articles, remove_article
-from rag.store import StoreUnavailable
+from rag.errors import StorageError
+from ui.api import BadBody, read_json
 
 MULTIPART_SLACK = 64_000  # bytes of multipart headers and boundaries allowed beyond the files themselves
 
@@ -24,17 +23,17 @@ def error(status: int, message: str, **more) -> JSONResponse:
     return JSONResponse({"error": message, **more}, status_code=status)
 
 
-STATUSES = ((UploadTooLarge, 413), (NotIndexed, 404), (StoreUnavailable, 503), (EmptyIndex, 409), (RagError, 400))
+STATUSES = ((UploadTooLarge, 413), (NotIndexed, 404), (StorageError, 503), (EmptyIndex, 409), (RagError, 400))
 
 
 async def _calling(call, *args) -> object | JSONResponse:
-    """Run ``call(*args)`` off the event loop; our errors become JSON with their status, a full disk 507."""
+    """Run ``call(*args)`` off the event loop; our errors become JSON with their status, a storage fault 503."""
     try:
         return await run_in_threadpool(call, *args)
     except RagError as problem:
         return error(next(status for kind, status in STATUSES if isinstance(problem, kind)), str(problem))
     except OSError as exc:  # the data folder is full or read-only: nothing half-written is kept
-        return error(507, f"cannot store it in the data folder ({exc.strerror or exc})")
+        return error(503, f"cannot store it in the data folder ({exc.strerror or exc})")
 
 
 def router(assistant: Assistant) -> APIRouter:
@@ -95,17 +94,10 @@ def router(assistant: Assistant) -> APIRouter:
     @api.post("/feedback")
     async def give_feedback(request: Request):
         """``{"question", "answer", "verdict": "up"|"down", "history"?, "citations"?, "correction"?}``."""
-        too_large = error(413, f"request body is larger than {settings.max_body_bytes} bytes")
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > settings.max_body_bytes:
-            return too_large
-        body = await request.body()
-        if len(body) > settings.max_body_bytes:
-            return too_large
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return error(400, f"malformed JSON: {exc}")
+            data = await read_json(request, settings.max_body_bytes)  # bounded depth and numbers, like /api/ask
+        except BadBody as bad:
+            return error(bad.status, str(bad))
         entry = await _calling(feedback.record, settings, data)
         if isinstance(entry, JSONResponse):
             return entry

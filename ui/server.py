@@ -14,9 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from rag import Assistant, RagError, Settings
-from ui import api, chat, newsroom
+from ui import api, chat, mcp_server, newsroom, openai_api
 
 OPEN_PATHS = ("/api/health",)  # monitoring needs no login
+CLIENT_PATHS = ("/v1/", "/mcp/")  # OpenAI and MCP clients, which may log in with the API token
 UPLOAD_PATHS = ("/gradio_api/upload", "/gradio_api/upload_progress")
 # Components through which a page takes files: without one, Gradio's upload route serves no purpose.
 FILE_INPUTS = (gr.File, gr.UploadButton, gr.Image, gr.Audio, gr.Video, gr.Gallery, gr.Model3D, gr.MultimodalTextbox)
@@ -24,9 +25,13 @@ FILE_INPUTS = (gr.File, gr.UploadButton, gr.Image, gr.Audio, gr.Video, gr.Galler
 
 def create_app(assistant: Assistant) -> FastAPI:
     """The API routes first (Gradio, mounted at "/", would shadow anything added later)."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    tools = mcp_server.build(assistant)
+    tools_app = mcp_server.app(tools, assistant.settings)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=mcp_server.lifespan(tools))
     app.include_router(api.router(assistant))
     app.include_router(newsroom.router(assistant))  # articles (list, upload, remove) and feedback
+    app.include_router(openai_api.router(assistant))  # /v1: OpenAI-compatible chat
+    app.add_route(mcp_server.PATH, tools_app)  # MCP over streamable HTTP
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -36,8 +41,8 @@ def create_app(assistant: Assistant) -> FastAPI:
     demo.queue(default_concurrency_limit=8, max_size=256)
     if not any(isinstance(block, FILE_INPUTS) for block in demo.blocks.values()):
         _refuse_uploads(app)
-    if assistant.settings.auth:  # added last, so it runs first: no route answers before the login check
-        _require_login(app, assistant.settings.auth)
+    if assistant.settings.auth or assistant.settings.api_token:  # added last, so it runs first
+        _require_login(app, assistant.settings)
     return gr.mount_gradio_app(app, demo, path="/", css=chat.CSS, max_file_size=assistant.settings.max_upload_bytes)
 
 
@@ -51,18 +56,38 @@ def _refuse_uploads(app: FastAPI) -> None:
         return await call_next(request)
 
 
-def _require_login(app: FastAPI, credentials: str) -> None:
-    """HTTP Basic on the page, its Gradio API and the JSON API: one login for browser and clients."""
-    user, _, password = credentials.partition(":")
-    expected = (user.encode(), password.encode())
+def _require_login(app: FastAPI, settings: Settings) -> None:
+    """HTTP Basic on the page, its Gradio API and the JSON API: one login for browser and clients.
+
+    The OpenAI and MCP routes also take ``Authorization: Bearer <api_token>``, the way their clients
+    send a key; a token set without ``--auth`` protects just those routes.
+    """
+    user, _, password = (settings.auth or "").partition(":")
+    expected = (user.encode(), password.encode()) if settings.auth else None
+    token = settings.api_token.get_secret_value().encode() if settings.api_token else None
 
     @app.middleware("http")
-    async def basic_auth(request: Request, call_next):
-        if request.url.path in OPEN_PATHS or _authorised(request.headers.get("authorization", ""), expected):
+    async def login(request: Request, call_next):
+        path, header = request.url.path, request.headers.get("authorization", "")
+        client = path.startswith(CLIENT_PATHS) or path in ("/v1", "/mcp")
+        if path in OPEN_PATHS or (expected is None and not client):
             return await call_next(request)
-        return JSONResponse(
-            {"error": "login required"}, status_code=401, headers={"WWW-Authenticate": 'Basic realm="news-qa"'}
-        )
+        if (expected and _authorised(header, expected)) or (client and token and _bearer(header, token)):
+            return await call_next(request)
+        challenge = {"WWW-Authenticate": 'Basic realm="news-qa"' if expected else "Bearer"}
+        if path.startswith("/v1/"):
+            refused = openai_api.openai_error(
+                401, "login required: send the API token as the key", code="invalid_api_key"
+            )
+        else:
+            refused = JSONResponse({"error": "login required"}, status_code=401)
+        refused.headers.update(challenge)
+        return refused
+
+
+def _bearer(header: str, token: bytes) -> bool:
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token)
 
 
 def _authorised(header: str, expected: tuple[bytes, bytes]) -> bool:
@@ -106,7 +131,8 @@ def serve(settings: Settings) -> None:
     app = create_app(assistant)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(
-        f"Chat page: http://{shown}:{settings.port}/   JSON API: POST http://{shown}:{settings.port}/api/ask",
+        f"Chat page: http://{shown}:{settings.port}/   JSON API: POST http://{shown}:{settings.port}/api/ask   "
+        f"OpenAI API: http://{shown}:{settings.port}/v1   MCP: http://{shown}:{settings.port}{mcp_server.PATH}",
         flush=True,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
