@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from rag import Assistant, Settings
 from tests.conftest import REPO, SEEDS, write
 from tests.servers import ingest, running_server
+from ui.examples import example_questions
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO / "artifacts" / "browser"  # git-ignored; CI keeps it as an artifact
@@ -52,20 +54,28 @@ def ask(page, question: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeds_server(tmp_path_factory):
+def seeds_data(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser") / "data"
     ingest(data_dir, SEEDS)
-    with running_server(data_dir) as url:
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def seeds_server(seeds_data):
+    with running_server(seeds_data) as url:
         yield url
 
 
-def test_ask_see_sources_and_follow_up(page, seeds_server):
+def test_ask_see_sources_and_follow_up(page, seeds_server, seeds_data):
     page.goto(seeds_server, wait_until="load")
     expect(page.locator("#index-note")).to_contain_text("5 articles")
-    expect(page.get_by_text("Who is Norway's chargé d'affaires in Afghanistan?").first).to_be_visible()
+    examples = example_questions(Assistant(Settings(data_dir=seeds_data)).openings())  # made from the articles
+    assert examples
+    expect(page.get_by_text(examples[0]).first).to_be_visible()
 
     ask(page, "Who is Pakistan's envoy to the UN?")
     sources = page.locator("#sources")
+    expect(sources.locator("[data-testid='short-answer']")).to_contain_text("Munir Akram")
     expect(sources).to_contain_text("002_663675794b460625.txt")
     expect(page.locator("#chat")).to_contain_text("Munir Akram")
     expect(sources.locator("mark").first).to_contain_text("Munir Akram")

@@ -98,7 +98,10 @@ def test_the_json_api_returns_hostile_text_as_plain_strings(site):
     status, answer = post(f"{site[0]}/api/ask", {"question": "What did the harbour master say about the storm?"})
     assert status == 200
     assert MARKUP in [c["quote"] for c in answer["citations"]]  # verbatim: not escaped
-    assert answer["answer"] == " ".join(f"{c['quote']} [{c['n']}]" for c in answer["citations"])
+    quotes = " ".join(f"“{c['quote']}” [{c['n']}]" for c in answer["citations"])
+    if answer["short_answer"] is None:
+        quotes = " ".join(f"{c['quote']} [{c['n']}]" for c in answer["citations"])
+    assert answer["answer"].endswith(quotes)  # the quotes verbatim, after the short answer if there is one
     status, answer = post(f"{site[0]}/api/ask", {"question": "What does the harbour council notice say?"})
     assert status == 200 and INJECTION not in [c["quote"] for c in answer["citations"]]  # an order is never an answer
 
