@@ -16,6 +16,9 @@ BRIDGE = "Bridge Vote\n\nThe council of Dunmere voted 7 to 2 to rebuild the old 
 DEEP = "[" * 10_000 + "]" * 10_000
 
 
+UPLOAD_CAP = 4096  # bytes: the page's upload input (articles) takes files up to this size
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """Two articles both named report.txt (in a/ and b/), and one that is moved away after the ingest."""
@@ -27,7 +30,7 @@ def site(tmp_path_factory):
     write(corpus, "moved.txt", "School Opens\n\nA new school for 400 pupils opened in Arkley on Friday.\n")
     ingest(root / "data", corpus)
     shutil.move(corpus / "moved.txt", root / "moved-away.txt")
-    with running_server(root / "data") as url:
+    with running_server(root / "data", "--max-upload-bytes", str(UPLOAD_CAP)) as url:
         yield url, root
 
 
@@ -73,11 +76,8 @@ def test_a_moved_article_is_a_404_that_does_not_show_the_machine_s_paths(site):
     assert str(root).encode() not in body
 
 
-def test_a_page_without_a_file_input_refuses_uploads(site):
-    """Gradio's upload route would otherwise store any file, of any size, with login off.
-
-    (The refusal comes before the body is read; a small body keeps the client from writing to a closed socket.)
-    """
+def test_gradio_uploads_larger_than_the_cap_are_refused(site):
+    """Gradio's upload route (the page's article upload uses it) stores no file over ``max_upload_bytes``."""
     boundary = "x7Fq"
     payload = b"x" * 10_000
     body = (
@@ -96,7 +96,7 @@ def test_a_page_without_a_file_input_refuses_uploads(site):
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            status, answer = response.status, json.loads(response.read())
+            status, answer = response.status, response.read()
     except urllib.error.HTTPError as refused:
-        status, answer = refused.code, json.loads(refused.read())
-    assert (status, answer) == (403, {"error": "this page takes no file uploads"})
+        status, answer = refused.code, refused.read()
+    assert 400 <= status < 500, (status, answer)
