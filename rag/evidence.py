@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from rag.conversation import Query
 from rag.nlp import Parser
@@ -103,7 +103,3 @@ def _contained(needles: tuple[str, ...], text: str) -> float:
         return 1.0
     lowered = text.lower()
     return sum(n.lower() in lowered for n in needles) / len(needles)
-
-
-def span_text(span: Span) -> str:
-    return span.text
