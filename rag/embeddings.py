@@ -118,14 +118,14 @@ def load_embeddings(name: str, batch_size: int = 32, backend: str = "torch") -> 
     """The model registered under ``name``, else the shipped model ``name`` run by ``backend``."""
     if name in REGISTERED:
         return REGISTERED[name]
+    if backend not in BACKENDS:
+        raise RagError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
     return _load_embeddings(name, batch_size, backend)
 
 
 @lru_cache(maxsize=2)
 def _load_embeddings(name: str, batch_size: int, backend: str) -> Embeddings:
     """One model per process: loading costs seconds, every caller shares it."""
-    if backend not in BACKENDS:
-        raise RagError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if backend == "onnx-int8":
         return CachedQueries(SerialEmbeddings(_onnx_int8(name)))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

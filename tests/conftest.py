@@ -2,7 +2,7 @@
 
 Tests that load the real embedding model (or start servers, or a browser) are marked ``slow``;
 the rest use ``HashedEmbeddings``, a deterministic stand-in registered as ``FAKE_MODEL``, so
-``pytest -m "not slow"`` runs without loading any weights.
+``pytest -m "not slow"`` runs without loading any weights (checked: a test not marked slow that loads them fails).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from langchain_core.embeddings import Embeddings
 os.environ["HF_HUB_OFFLINE"] = "1"  # the model ships in a package: nothing may reach a hub
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+import rag.embeddings
+import rag.multilingual
 from rag import Assistant, Settings
 from rag.embeddings import register_embeddings
 
@@ -75,6 +77,29 @@ class HashedEmbeddings(Embeddings):
 
 FAKE = HashedEmbeddings()
 register_embeddings(FAKE_MODEL, FAKE)
+
+_fast_test: list[str] = []  # the id of the running test when it is not marked slow
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _fast_test[:] = [] if item.get_closest_marker("slow") else [item.nodeid]
+
+
+def _refuse_weights_in_fast_tests(module, name: str) -> None:
+    """Wrap a model loader: a test not marked slow that loads weights (itself or through a fixture) fails."""
+    load = getattr(module, name)
+
+    def guarded(*args, **kwargs):
+        if _fast_test:
+            raise AssertionError(f"{_fast_test[0]} loads model weights ({name}): mark it @pytest.mark.slow")
+        return load(*args, **kwargs)
+
+    setattr(module, name, guarded)
+
+
+_refuse_weights_in_fast_tests(rag.embeddings, "_load_embeddings")
+_refuse_weights_in_fast_tests(rag.multilingual, "E5Embeddings")
 
 
 def fake_settings(root: Path, **overrides) -> Settings:
