@@ -181,13 +181,11 @@ def _first_copies(
 def _indexed_elsewhere(store: Store, digests: set[str], files: list[Path]) -> dict[str, Path]:
     """For texts already indexed from a file outside this ingest (and still on disk): that file."""
     found: dict[str, Path] = {}
-    ingesting, ordered = set(files), sorted(digests)
-    for first in range(0, len(ordered), 1000):
-        part = ordered[first : first + 1000]
-        for meta in store.vectors.get(where={"file_hash": {"$in": part}}, include=["metadatas"])["metadatas"]:
-            path = Path(meta["path"])
-            if path not in ingesting and path.exists():
-                found[meta["file_hash"]] = min(found.get(meta["file_hash"], path), path)
+    ingesting = set(files)
+    for meta in store.hash_metadata(sorted(digests)):
+        path = Path(meta["path"])
+        if path not in ingesting and path.exists():
+            found[meta["file_hash"]] = min(found.get(meta["file_hash"], path), path)
     return found
 
 
