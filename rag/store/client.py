@@ -10,7 +10,10 @@ from chromadb.api.client import Client
 
 from rag.store.faults import StoreUnavailable
 
-_SETTINGS = chromadb.Settings(anonymized_telemetry=False)
+
+def _settings() -> chromadb.Settings:
+    """Fresh for every client: chromadb writes the server's host and port into the object it is given."""
+    return chromadb.Settings(anonymized_telemetry=False)
 
 
 def connect(url: str) -> chromadb.ClientAPI:
@@ -25,7 +28,7 @@ def connect(url: str) -> chromadb.ClientAPI:
     ssl = parts.scheme == "https"
     try:
         return chromadb.HttpClient(
-            host=parts.hostname, port=port or (443 if ssl else 8000), ssl=ssl, settings=_SETTINGS
+            host=parts.hostname, port=port or (443 if ssl else 8000), ssl=ssl, settings=_settings()
         )
     except Exception as exc:  # chromadb says ValueError("Could not connect ..."); httpx errors vary
         raise StoreUnavailable(
@@ -36,7 +39,7 @@ def connect(url: str) -> chromadb.ClientAPI:
 
 def open_local(path: Path) -> chromadb.ClientAPI:
     """The embedded Chroma database in the folder ``path``."""
-    return chromadb.PersistentClient(path=str(path), settings=_SETTINGS)
+    return chromadb.PersistentClient(path=str(path), settings=_settings())
 
 
 def forget_clients() -> None:
