@@ -7,15 +7,19 @@ drop what a killed ingest left on one side only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import sqlalchemy
 from langchain_classic.indexes import SQLRecordManager
+from langchain_core.documents import Document
+from langchain_core.indexing import index
 
 from rag.store.collection import all_ids, pages
 
 PAGE = 5_000  # keys per call: memory stays flat
+MAX_BATCH = 4000  # Chroma refuses larger upserts; only a file with more sentences spans two batches
+CHUNKS, SENTENCES = 0, 1  # the layers: each a collection and its record manager
 
 
 def open_records(name: str, db: Path) -> SQLRecordManager:
@@ -70,8 +74,35 @@ def drop_unmatched(records: SQLRecordManager, stored: set[str]) -> tuple[list[st
 
 
 class RecordKeeping:
-    """Keeping the records in step with the collections, before an ingest writes (mixed into
-    :class:`~rag.store.Store`; inside ``writing()``)."""
+    """Syncing documents into a layer through its record manager, and keeping the records in step
+    with the collections (mixed into :class:`~rag.store.Store`; writes go inside ``writing()``).
+
+    A layer is :data:`CHUNKS` or :data:`SENTENCES`.
+    """
+
+    def recorded(self, layer: int, keys: list[str]) -> list[bool]:
+        """Whether each key is recorded in ``layer``."""
+        records = self.layers()[layer][1]
+        return [found for first in range(0, len(keys), 1000) for found in records.exists(keys[first : first + 1000])]
+
+    def recorded_under(self, layer: int, paths: list[str]) -> set[str]:
+        """The keys recorded in ``layer`` for the files at these paths."""
+        return set(self.layers()[layer][1].list_keys(group_ids=paths))
+
+    def sync(self, layer: int, documents: list[Document], key: Callable[[Document], str]) -> dict[str, int]:
+        """LangChain's ``index()`` of whole files' documents into ``layer``, in one internal batch:
+        a file's new documents and the deletion of its old ones are one step (see ``rag.ingest``).
+        Returns ``index()``'s counts (``num_added``, ``num_updated``, ``num_skipped``, ``num_deleted``)."""
+        vectors, records = self.layers()[layer]
+        return index(
+            documents,
+            records,
+            vectors,
+            cleanup="incremental",
+            source_id_key="path",
+            key_encoder=key,
+            batch_size=min(max(len(documents), 1), MAX_BATCH),
+        )
 
     def reconcile(self) -> None:
         """Make the records and the collections agree before an ingest writes (inside ``writing()``).
