@@ -15,7 +15,8 @@ from rag.answer_model import AnswerModel, LinearModel
 from rag.conversation import Query
 from rag.evidence import Evidence, SentenceEvidence, answerable_features, gather
 from rag.nlp import Parser
-from rag.rerank import Reranker, Scored, Sentence, candidates
+from rag.rerank import Scored, Sentence, candidates
+from rag.similarity import VectorCache
 
 __all__ = ["Decision", "ExtractiveAnswerer", "Scored", "Sentence", "ShortAnswer", "candidates", "decide"]
 
@@ -89,8 +90,8 @@ def _short_answer(evidence: Evidence, best: SentenceEvidence, model: AnswerModel
 
 
 class ExtractiveAnswerer:
-    def __init__(self, reranker: Reranker, model: AnswerModel, parser: Parser, *, max_sentences: int):
-        self.reranker = reranker
+    def __init__(self, vectors: VectorCache, model: AnswerModel, parser: Parser, *, max_sentences: int):
+        self.vectors = vectors
         self.model = model
         self.parser = parser
         self.max_sentences = max_sentences
@@ -105,6 +106,6 @@ class ExtractiveAnswerer:
         for item in decision.chosen:
             if len(kept) == self.max_sentences:
                 break
-            if all(self.reranker.similarity(item.sentence.text, k.sentence.text) < NEAR_DUPLICATE for k in kept):
+            if all(self.vectors.similarity(item.sentence.text, k.sentence.text) < NEAR_DUPLICATE for k in kept):
                 kept.append(item)
         return Decision(kept, decision.short, decision.answerable, decision.ranked)

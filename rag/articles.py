@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 from rag.errors import InvalidInput, RagError
 from rag.loading import SUFFIXES, load_article
-from rag.store import pages
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -88,7 +87,7 @@ def list_articles(assistant: Assistant, query: str | None = None) -> list[Articl
     chunks: dict[str, int] = defaultdict(int)
     first: dict[str, dict] = {}
     with assistant.store.reading():
-        for _, meta in pages(assistant.store.vectors, "metadatas"):
+        for meta in assistant.store.chunk_metadata():
             chunks[meta["path"]] += 1
             first.setdefault(meta["path"], meta)
     uploads = assistant.settings.uploads_dir.resolve()
@@ -123,7 +122,7 @@ def remove_article(assistant: Assistant, source: str) -> Removal:
         raise NotIndexed("name an indexed article (its file name, as `rag articles list` shows it)")
     store = assistant.store
     with store.writing():
-        found = store.vectors.get(where={"source": source}, include=["metadatas"])["metadatas"]
+        found = store.source_metadata(source)
         paths = sorted({meta["path"] for meta in found})
         if not paths:
             raise NotIndexed(f"{_shown(source)}: not an indexed article; nothing was removed")
@@ -171,9 +170,7 @@ def add_articles(assistant: Assistant, files: list[tuple[str, bytes]], progress:
         result.notes = report.notes
         result.summary = report.summary()
         with assistant.store.reading():
-            found = assistant.store.vectors.get(
-                where={"path": {"$in": [str(p) for _, p in kept]}}, include=["metadatas"]
-            )["metadatas"]
+            found = assistant.store.path_metadata(str(p) for _, p in kept)
         source_of = {meta["path"]: meta["source"] for meta in found}
         result.added = [{"name": name, "source": source_of[str(p)]} for name, p in kept if str(p) in source_of]
     return result

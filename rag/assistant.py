@@ -25,7 +25,8 @@ from rag.nlp import shared_parser
 from rag.rerank import Reranker, Scored, candidates, rerank_documents
 from rag.retrieve import fused_retriever, retrieve, uses_bm25
 from rag.settings import Settings
-from rag.store import Store, all_ids, pages
+from rag.similarity import VectorCache
+from rag.store import Store
 
 ABSTENTION = "The articles don't say. I found nothing in them that answers this question."
 ANSWERERS = ("extractive", "llm")
@@ -92,15 +93,20 @@ class Assistant:
         return Store(self.settings)
 
     @cached_property
+    def vectors(self) -> VectorCache:
+        """Sentence vectors shared by the reranker, the answerer and the grounding check."""
+        return VectorCache(self.store.embeddings)
+
+    @cached_property
     def reranker(self) -> Reranker:
         return Reranker(
-            self.store.embeddings, load_multilingual(self.settings.multilingual_model), signals=self.settings.rerank
+            self.vectors, load_multilingual(self.settings.multilingual_model), signals=self.settings.rerank
         )
 
     @cached_property
     def answerer(self) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(
-            self.reranker,
+            self.vectors,
             AnswerModel.load(self.settings.answer_model),
             shared_parser(),
             max_sentences=self.settings.max_answer_sentences,
@@ -124,12 +130,12 @@ class Assistant:
         built = self._bm25
         if built is not None and built[0] == self.store.generation:
             return built[2]
-        mark = fingerprint(all_ids(self.store.sentence_vectors))
+        mark = fingerprint(self.store.sentence_ids())
         if built is None or built[1] != mark:
             path = self.settings.data_dir / f"bm25-{self.settings.collection}.npz"
             index = BM25Index.load(path, mark)
             if index is None:
-                index = BM25Index(pages(self.store.sentence_vectors, "documents"))
+                index = BM25Index(self.store.sentence_texts())
                 index.save(path, mark)
             retriever = LexicalRetriever(index=index, fetch=self.store.sentences_by_id, k=self.settings.top_sentences)
         else:
@@ -152,7 +158,7 @@ class Assistant:
 
         return GenerativeAnswerer(
             chat_model(self.settings),
-            self.reranker.similarity,  # the reranker's cache already holds the passages' vectors
+            self.vectors.similarity,  # the cache already holds the passages' vectors
             timeout=self.settings.llm_timeout,
             min_support=self.settings.llm_min_support,
         )
@@ -258,7 +264,7 @@ class Assistant:
             if not documents and self.store.count() == 0:  # counted only then: off the hot path
                 raise EmptyIndex("nothing is indexed yet; run `rag ingest` (defaults to seeds/) first")
             pool = documents[: self.settings.rerank_depth]
-            self.reranker.remember(self.store.sentence_vectors_of(pool))
+            self.vectors.remember(self.store.sentence_vectors_of(pool))
         scored = self.reranker.score(query, candidates(pool))
         if self.settings.recency or asks_for_recent(query.asked):
             scored = newer_wins_ties(scored)
@@ -269,20 +275,13 @@ class Assistant:
     def _retriever(self, filters: ArticleFilter):
         """The fused searches, each restricted to the articles ``filters`` allows."""
         settings = self.settings
-        where = filters.where()
-        narrowed = {"filter": where} if where else {}
-        chunks = (
-            self.store.vectors.as_retriever(search_kwargs={"k": settings.top_k, **narrowed}) if settings.top_k else None
-        )
+        chunks = self.store.chunk_retriever(settings.top_k, filters) if settings.top_k else None
         sentences = keywords = None
         if settings.top_sentences:  # a depth of 0 turns the sentence searches off
-            sentences = self.store.sentence_vectors.as_retriever(
-                search_kwargs={"k": settings.top_sentences, **narrowed}
-            )
+            sentences = self.store.sentence_retriever(settings.top_sentences, filters)
             keywords = self.lexical if uses_bm25(settings) else None
-            if keywords is not None and where:
-                allowed = frozenset(self.store.sentence_vectors.get(where=where, include=[])["ids"])
-                keywords = keywords.model_copy(update={"only": allowed})
+            if keywords is not None and filters:
+                keywords = keywords.model_copy(update={"only": frozenset(self.store.sentence_ids(filters))})
         return fused_retriever(settings, chunks, sentences, keywords)
 
     def stats(self) -> dict:
@@ -296,18 +295,16 @@ class Assistant:
         with self.store.reading():
             if self.store.count() == 0:
                 return []
-            found = self.store.vectors.get(where={"chunk": 0}, limit=limit, include=["documents"])
-        return [text.partition("\n")[2][:chars] for text in found["documents"] if "\n" in text]
+            found = self.store.first_chunks(limit)
+        return [text.partition("\n")[2][:chars] for text in found if "\n" in text]
 
     def passage(self, source: str, chunk: int) -> str:
         """The indexed chunk a citation comes from: the quote's surrounding text."""
         with self.store.reading():
-            found = self.store.vectors.get(
-                where={"$and": [{"source": source}, {"chunk": chunk}]}, include=["documents"]
-            )
-        if not found["documents"]:
+            found = self.store.chunk_text(source, chunk)
+        if found is None:
             raise InvalidInput(f"{source}: no chunk {chunk} in the index")
-        return found["documents"][0]
+        return found
 
     def article(self, source: str) -> Article:
         """The whole article behind a cited file name, read from the file that was ingested.
@@ -317,10 +314,10 @@ class Assistant:
         if not isinstance(source, str) or not source or len(source) > 1000:
             raise InvalidInput("not an indexed article")
         with self.store.reading():
-            found = self.store.vectors.get(where={"source": source}, limit=1, include=["metadatas"])
-        if not found["metadatas"]:
+            found = self.store.source_metadata(source, limit=1)
+        if not found:
             raise InvalidInput(f"{_shown(source)}: not an indexed article")
-        path = Path(found["metadatas"][0]["path"])
+        path = Path(found[0]["path"])
         try:
             return load_article(path, self.settings.max_file_bytes, source)
         except InvalidInput as problem:  # say why, but never where: the path is this machine's business

@@ -155,8 +155,7 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
 
     def sources_with(text: str) -> list[str]:
         with assistant.store.reading():
-            found = assistant.store.vectors.get(where_document={"$contains": text}, include=["metadatas"])
-        return sorted({meta["source"] for meta in found["metadatas"]})
+            return assistant.store.sources_containing(text)
 
     count = 0
     for item in feedback.export(entries, sources_with):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.nlp import shared_parser
-from rag.text import needs_history
+from rag.text import terms
 
 History = Sequence[tuple[str, str]]
 _PERSONAL = re.compile(r"\b(he|she|him|her)\b", re.IGNORECASE)
@@ -25,6 +25,18 @@ _GREETING = re.compile(
     r"(?:\s+(?:there|again|a lot|so much|very much))?[\s!.,?]*$",
     re.IGNORECASE,
 )
+# Words that only make sense with the conversation so far ("What did *she* say about the budget?").
+_ANAPHORA = re.compile(
+    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|the same|"
+    r"the group|the official|the minister|the spokesman|the spokesperson|the article)\b",
+    re.IGNORECASE,
+)
+_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|why|how come|anything else|more)\b", re.IGNORECASE)
+
+
+def needs_history(question: str) -> bool:
+    """True when the question leans on earlier turns: a pronoun, or "and ...", "what about ..."."""
+    return bool(_ANAPHORA.search(question) or _CONTINUATION.search(question) or len(terms(question)) <= 1)
 
 
 def is_greeting(question: str) -> bool:

@@ -1,9 +1,9 @@
 """Which articles a question may be answered from: a date range and outlets.
 
-One typed object, applied inside retrieval: as a Chroma ``where`` on the chunk and sentence
-searches, and as the set of allowed sentence ids on the BM25 keyword search, so no passage from
-another article ever reaches the reranker. Callers build an :class:`ArticleFilter`, never a
-``where`` dict.
+One typed object, applied inside retrieval: the store turns it into a Chroma ``where`` on the
+chunk and sentence searches and into the set of allowed sentence ids for the BM25 keyword search,
+so no passage from another article ever reaches the reranker. Callers build an
+:class:`ArticleFilter`, never a ``where`` dict.
 
 Recency: a question that asks for the latest news ("What is the most recent ...", "... last
 week"), or the ``recency`` setting, lets newer articles win ties.
@@ -58,21 +58,9 @@ class ArticleFilter:
     def __bool__(self) -> bool:
         return bool(self.since or self.until or self.outlets)
 
-    def where(self) -> dict | None:
-        """The Chroma ``where`` clause (dates compare as YYYYMMDD integers); None for no filter."""
-        clauses: list[dict] = []
-        if self.since:
-            clauses.append({"day": {"$gte": day_number(self.since)}})
-        if self.until:
-            clauses.append({"day": {"$lte": day_number(self.until)}})
-        if self.outlets:
-            clauses.append({"outlet_key": {"$in": sorted({outlet_key(o) for o in self.outlets})}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
     def matches(self, metadata: dict) -> bool:
-        """Whether a chunk or sentence with this metadata passes (the same test as :meth:`where`)."""
+        """Whether a chunk or sentence with this metadata passes (the store runs the same test in
+        Chroma: ``rag.store.collection.article_where``)."""
         day = metadata.get("day")
         if (self.since or self.until) and not isinstance(day, int):
             return False

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from rag.conversation import History, is_greeting
-from rag.grounding import Grounded, Grounder, Passage, SentenceSplitter, Similarity
-from rag.text import needs_history, terms
+from rag.conversation import History, is_greeting, needs_history
+from rag.grounding import Grounded, Grounder, Passage, Similarity
+from rag.sentences import SentenceSplitter
+from rag.text import terms
 
 SYSTEM = (
     "You answer questions about news articles using only the numbered passages given. "

@@ -15,7 +15,8 @@ A language model is asked to cite passages with ``[n]`` markers. Nothing it writ
 - markers are renumbered densely in order of first use, one number per passage.
 
 The checker is pure (text in, text out) and incremental, so a streamed answer is checked as each
-sentence completes and only checked sentences are ever shown.
+sentence completes (``rag.sentences.SentenceSplitter`` cuts the stream) and only checked
+sentences are ever shown.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
-from rag.sentences import split_sentences
+from rag.sentences import SentenceSplitter
 from rag.text import CAPITALISED, fold, terms
 from rag.untrusted import contains_instruction
 
@@ -34,7 +35,6 @@ MAX_NEW_WORDS = 3  # content words a sentence may add to its cited passages ("sa
 MIN_RELEVANT = 0.3  # a cited passage sharing fewer of the sentence's words is not counted as its source
 
 MARKER = re.compile(r"\[\s*(?:passage\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*)?\d+)*)\s*\]", re.IGNORECASE)
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\d[^\]]*\])+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|nothing|without)\b|n[’']t\b", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^(?:the )?(?:answer|passage)(?: is)?\s*:\s*", re.IGNORECASE)
@@ -42,7 +42,6 @@ _PREAMBLE = re.compile(r"^(?:the )?(?:answer|passage)(?: is)?\s*:\s*", re.IGNORE
 _DANGLING = re.compile(r"\b(?:a|an|the|of|in|on|at|to|for|from|with|by|and|or|as|that|its|their)\W*$", re.IGNORECASE)
 _ENDED = re.compile(r"[.!?…\"”’')]\s*$")
 MIN_PHRASE_WORDS = 6  # below this, text without a full stop is a phrase, not a checkable claim
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _REFUSAL = re.compile(
     r"\b(not found|no answer|(?:do|does|did)(?: not|n[’']t) (?:say|mention|contain|provide|answer|know)|"
     r"no (?:information|mention)|not (?:mentioned|stated|provided|available|specified)|cannot (?:answer|find)|"
@@ -179,57 +178,6 @@ def ground(answer: str, passages: list[Passage], similarity: Similarity | None =
     for sentence in [*splitter.feed(answer), *splitter.flush()]:
         grounder.check(sentence)
     return grounder.result
-
-
-class SentenceSplitter:
-    """Cuts streamed text into whole sentences, each with the markers that follow its full stop.
-
-    "Almeida is the coach. [1] She said" yields "Almeida is the coach. [1]" once "He" has arrived: a
-    sentence is complete only when the next one has begun, so trailing markers stay with it.
-    """
-
-    def __init__(self) -> None:
-        self._buffer = ""
-
-    def feed(self, text: str) -> list[str]:
-        self._buffer += text
-        *lines, self._buffer = self._buffer.split("\n")
-        done = [s for line in lines for s in _sentences(line)]
-        pending = _sentences(self._buffer)
-        # The last sentence of the open line may still grow; the one before it is complete only
-        # when the last has begun with more than markers.
-        while len(pending) > 1 and not _begun(pending[-1]):
-            tail = pending.pop()
-            pending[-1] += " " + tail
-        if len(pending) > 1:
-            done += pending[:-1]
-            self._buffer = pending[-1]
-        return done
-
-    def flush(self) -> list[str]:
-        rest, self._buffer = self._buffer, ""
-        return _sentences(rest)
-
-
-def _sentences(line: str) -> list[str]:
-    """The sentences of one line, leading markers moved back to the sentence before."""
-    line = _BULLET.sub("", line).strip()
-    parts = [line[s:e] for s, e in split_sentences(line)] if line else []
-    merged: list[str] = []
-    for part in parts:
-        lead = _LEADING_MARKERS.match(part)
-        if lead and merged:
-            merged[-1] += " " + lead.group(0).strip()
-            part = part[lead.end() :].strip()
-        if part:
-            merged.append(part)
-    return merged
-
-
-def _begun(sentence: str) -> bool:
-    """Whether a sentence has more than (possibly unfinished) markers: "[1] He" has, "[1" has not."""
-    rest = _LEADING_MARKERS.sub("", sentence).strip()
-    return bool(rest) and not rest.startswith("[")
 
 
 def _markers(sentence: str, count: int) -> tuple[list[int], int]:

@@ -1,10 +1,11 @@
 """ingest → store: read article files, chunk them and sync them into the index, a batch of files at a time.
 
-Syncing uses LangChain's indexing API (``langchain_core.indexing.index``) with a SQL record
-manager: unchanged chunks are skipped, a changed file's old chunks are replaced, and files that
-disappeared from an ingested folder are removed. Files stream through in batches of whole files
-(about ``BATCH_CHUNKS`` chunks), so memory stays flat whatever the corpus size; a file that cannot
-be read is reported and skipped, and its chunks already in the index stay.
+Syncing uses LangChain's indexing API (``langchain_core.indexing.index``, run by
+:meth:`Store.sync`) with a SQL record manager: unchanged chunks are skipped, a changed file's old
+chunks are replaced, and files that disappeared from an ingested folder are removed. Files stream
+through in batches of whole files (about ``BATCH_CHUNKS`` chunks), so memory stays flat whatever
+the corpus size; a file that cannot be read is reported and skipped, and its chunks already in the
+index stay.
 
 Each batch's new embeddings are computed first, then written under the store's exclusive lock
 (questions meanwhile see the index before the batch), as one ``index()`` call with one internal
@@ -26,14 +27,13 @@ from pathlib import Path
 
 import numpy as np
 from langchain_core.documents import Document
-from langchain_core.indexing import index
 from tqdm import tqdm
 
 from rag.chunking import chunk_article, sentence_documents, sentences_of
 from rag.errors import InvalidInput
 from rag.loading import find_articles, load_article, shown_path
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import CHUNKS, SENTENCES, Store
 from rag.vectorfile import SegmentWriter, text_key
 
 BATCH_CHUNKS = 256  # chunks per index() call (with ~5x as many sentences): big enough to embed efficiently
@@ -59,9 +59,6 @@ class IngestReport:
             f"{self.skipped} unchanged, {self.removed} removed in {self.seconds:.1f}s"
         )
         return line + (f"; {len(self.errors)} problem(s)" if self.errors else "")
-
-
-MAX_BATCH = 4000  # Chroma refuses larger upserts; only a file with more sentences spans two batches
 
 
 def document_key(document: Document) -> str:
@@ -96,12 +93,14 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
             if not chunks:
                 bar.update(done)
                 continue
-            layers = list(zip(store.layers(), (chunks, sentences), strict=True))
             flat = [[d for documents in per_file for d in documents] for per_file in (chunks, sentences)]
             _precompute(store, writer, *flat, report)  # the slow part, before questions have to wait for the lock
             try:
                 with store.writing():
-                    results = [_sync(vectors, records, per_file) for (vectors, records), per_file in layers]
+                    results = [
+                        store.sync(layer, [d for documents in per_file for d in documents], document_key)
+                        for layer, per_file in enumerate((chunks, sentences))
+                    ]
             finally:
                 store.precomputed.forget()
             report.embedded += results[0]["num_added"] + results[0]["num_updated"]
@@ -181,13 +180,11 @@ def _first_copies(
 def _indexed_elsewhere(store: Store, digests: set[str], files: list[Path]) -> dict[str, Path]:
     """For texts already indexed from a file outside this ingest (and still on disk): that file."""
     found: dict[str, Path] = {}
-    ingesting, ordered = set(files), sorted(digests)
-    for first in range(0, len(ordered), 1000):
-        part = ordered[first : first + 1000]
-        for meta in store.vectors.get(where={"file_hash": {"$in": part}}, include=["metadatas"])["metadatas"]:
-            path = Path(meta["path"])
-            if path not in ingesting and path.exists():
-                found[meta["file_hash"]] = min(found.get(meta["file_hash"], path), path)
+    ingesting = set(files)
+    for meta in store.hash_metadata(sorted(digests)):
+        path = Path(meta["path"])
+        if path not in ingesting and path.exists():
+            found[meta["file_hash"]] = min(found.get(meta["file_hash"], path), path)
     return found
 
 
@@ -201,8 +198,8 @@ def _precompute(
     normalised mean of its sentences' vectors (cosine ~0.9 to its own embedding: half the model
     time, and slightly different answers; see the README).
     """
-    new_chunks = _unrecorded(store.records, chunks)
-    texts = [d.page_content for d in _unrecorded(store.sentence_records, sentences)]
+    new_chunks = _unrecorded(store, CHUNKS, chunks)
+    texts = [d.page_content for d in _unrecorded(store, SENTENCES, sentences)]
     means = store.settings.chunk_vectors == "mean"
     if means:
         texts += [text for chunk in new_chunks for text, _, _ in sentences_of(chunk)]
@@ -225,13 +222,9 @@ def _precompute(
     store.precomputed.ready.update((text, vector.tolist()) for text, vector in ready.items())
 
 
-def _unrecorded(records, documents: list[Document]) -> list[Document]:
+def _unrecorded(store: Store, layer: int, documents: list[Document]) -> list[Document]:
     keys = [document_key(d) for d in documents]
-    return [d for d, exists in zip(documents, _recorded(records, keys), strict=True) if not exists]
-
-
-def _recorded(records, keys: list[str]) -> list[bool]:
-    return [found for first in range(0, len(keys), 1000) for found in records.exists(keys[first : first + 1000])]
+    return [d for d, exists in zip(documents, store.recorded(layer, keys), strict=True) if not exists]
 
 
 def _changed(store: Store, chunks: list[list[Document]], sentences: list[list[Document]]) -> list[bool]:
@@ -240,16 +233,16 @@ def _changed(store: Store, chunks: list[list[Document]], sentences: list[list[Do
     timestamps for it, which was 60 % of re-ingesting an unchanged corpus."""
     paths = [documents[0].metadata["path"] for documents in chunks]
     changed = [False] * len(chunks)
-    for (_, records), per_file in zip(store.layers(), (chunks, sentences), strict=True):
+    for layer, per_file in enumerate((chunks, sentences)):
         keys = [[document_key(d) for d in documents] for documents in per_file]
         flat = [key for file_keys in keys for key in file_keys]
-        recorded = {key for key, exists in zip(flat, _recorded(records, flat), strict=True) if exists}
+        recorded = {key for key, exists in zip(flat, store.recorded(layer, flat), strict=True) if exists}
         changed = [redo or not recorded.issuperset(file_keys) for redo, file_keys in zip(changed, keys, strict=True)]
         same = [i for i, redo in enumerate(changed) if not redo]
-        if not same or set(records.list_keys(group_ids=[paths[i] for i in same])) == {k for i in same for k in keys[i]}:
+        if not same or store.recorded_under(layer, [paths[i] for i in same]) == {k for i in same for k in keys[i]}:
             continue
         for i in same:  # something else is recorded under one of these paths: find which
-            changed[i] = set(records.list_keys(group_ids=[paths[i]])) != set(keys[i])
+            changed[i] = store.recorded_under(layer, [paths[i]]) != set(keys[i])
     return changed
 
 
@@ -262,20 +255,6 @@ def _embed(store: Store, texts: list[str], call: int = 256) -> np.ndarray:
     vectors = np.empty_like(embedded, dtype=np.float32)
     vectors[order] = embedded
     return vectors
-
-
-def _sync(vectors, records, per_file: list[list[Document]]) -> dict[str, int]:
-    """``index()`` over whole files in one internal batch (see the module docstring)."""
-    group = [d for documents in per_file for d in documents]
-    return index(
-        group,
-        records,
-        vectors,
-        cleanup="incremental",
-        source_id_key="path",
-        key_encoder=document_key,
-        batch_size=min(max(len(group), 1), MAX_BATCH),
-    )
 
 
 def _vanished(paths: list[Path], store: Store) -> list[str]:

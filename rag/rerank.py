@@ -24,6 +24,7 @@ from langchain_core.embeddings import Embeddings
 from rag.chunking import sentences_with_leads
 from rag.conversation import Query
 from rag.multilingual import foreign_script
+from rag.similarity import VectorCache
 from rag.text import FULL_NAME, terms
 from rag.untrusted import is_instruction
 
@@ -36,7 +37,6 @@ HEADING_PENALTY = 0.1  # a headline, byline or question is rarely an answer
 REPEAT_PENALTY = 0.2  # a sentence an earlier answer already quoted
 TOPIC_BONUS = 0.1  # a follow-up stays with the article the conversation was about
 MIN_HEADING_WORDS = 6  # shorter unpunctuated lines are bylines and captions
-MAX_CACHED = 50_000  # sentence vectors kept across questions (~150 MB at most)
 # multilingual-e5 puts unrelated texts at cosine ~0.75 and related ones at 0.85+; stretch that
 # range onto MiniLM's scale so the one abstention threshold serves both models.
 E5_FLOOR = 0.75
@@ -70,13 +70,12 @@ class Scored:
 
 
 class Reranker:
-    """Scores candidate sentences for a query; caches sentence vectors across questions."""
+    """Scores candidate sentences for a query, reading their vectors from ``vectors``."""
 
-    def __init__(self, embeddings: Embeddings, multilingual: Embeddings | None = None, signals: bool = True):
-        self.embeddings = embeddings
+    def __init__(self, vectors: VectorCache, multilingual: Embeddings | None = None, signals: bool = True):
+        self.vectors = vectors
         self.multilingual = multilingual
         self.signals = signals
-        self._vectors: dict[tuple[int, str], np.ndarray] = {}  # (model, text) -> vector
 
     def score(self, query: Query, candidates: list[Sentence]) -> list[Scored]:
         """Every candidate with its score, best first.
@@ -91,7 +90,7 @@ class Reranker:
             meaning = self._meaning(self.multilingual, candidates, targets)
             meaning = np.clip((meaning - E5_FLOOR) / (1 - E5_FLOOR), 0.0, 1.0)
             return _ranked(candidates, meaning, meaning, np.zeros(len(candidates)))
-        meaning = self._meaning(self.embeddings, candidates, targets)
+        meaning = self._meaning(self.vectors.embeddings, candidates, targets)
         if not self.signals:
             return _ranked(candidates, meaning, meaning, np.zeros(len(candidates)))
         question = query.asked
@@ -115,32 +114,9 @@ class Reranker:
         )
         return _ranked(candidates, total, meaning, wording)
 
-    def similarity(self, a: str, b: str) -> float:
-        """Cosine of two texts under the main model (near-duplicate checks)."""
-        first, second = self._embed(self.embeddings, [a, b])
-        return float(first @ second)
-
     def _meaning(self, model: Embeddings, candidates: list[Sentence], targets: list[str]) -> np.ndarray:
-        vectors = self._embed(model, [c.in_context for c in candidates])
+        vectors = self.vectors.embed([c.in_context for c in candidates], model)
         return np.mean([vectors @ np.asarray(model.embed_query(t)) for t in targets], axis=0)
-
-    def remember(self, vectors: dict[str, np.ndarray], model: Embeddings | None = None) -> None:
-        """Take sentence vectors the index already holds, so they need not be embedded again."""
-        key = id(model or self.embeddings)
-        for text, vector in vectors.items():
-            self._vectors.setdefault((key, text), vector)
-        while len(self._vectors) > MAX_CACHED:  # oldest first: a long-running server stays bounded
-            self._vectors.pop(next(iter(self._vectors), None), None)
-
-    def _embed(self, model: Embeddings, texts: list[str]) -> np.ndarray:
-        # Read each vector once: another thread may evict it from the cache meanwhile.
-        found = {t: self._vectors.get((id(model), t)) for t in dict.fromkeys(texts)}
-        missing = [t for t, vector in found.items() if vector is None]
-        if missing:
-            fresh = dict(zip(missing, map(np.asarray, model.embed_documents(missing)), strict=True))
-            self.remember(fresh, model)
-            found.update(fresh)
-        return np.stack([found[t] for t in texts])
 
 
 def _ranked(candidates: list[Sentence], total: np.ndarray, meaning: np.ndarray, wording: np.ndarray) -> list[Scored]:

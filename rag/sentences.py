@@ -1,4 +1,6 @@
-"""Sentence spans inside a paragraph, so chunks and quotes never cut a sentence in half.
+"""Sentences: their spans inside a paragraph, so chunks and quotes never cut a sentence in half,
+and whole sentences cut from streamed text (:class:`SentenceSplitter`), so a generated answer is
+checked one complete sentence at a time.
 
 Splitting is syntok's (a maintained rule-based segmenter: abbreviations, initials, decimals,
 quotes, capitals of any script). syntok does not know the Devanagari danda (``।``), so a
@@ -13,6 +15,8 @@ import re
 from syntok.segmenter import analyze
 
 _DANDA = re.compile(r"[।॥]+[\"'”’)\]]*\s+")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\d[^\]]*\])+")  # "[1]", "[2, 3]" opening a sentence
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
@@ -52,3 +56,54 @@ _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|it|his|her|their|its|thi
 def leans_on_previous(sentence: str) -> bool:
     """Whether the sentence opens with a pronoun ("He also said ...") and needs the one before."""
     return bool(_PRONOUN_START.match(sentence))
+
+
+class SentenceSplitter:
+    """Cuts streamed text into whole sentences, each with the markers that follow its full stop.
+
+    "Almeida is the coach. [1] She said" yields "Almeida is the coach. [1]" once "He" has arrived: a
+    sentence is complete only when the next one has begun, so trailing markers stay with it.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def feed(self, text: str) -> list[str]:
+        self._buffer += text
+        *lines, self._buffer = self._buffer.split("\n")
+        done = [s for line in lines for s in _sentences(line)]
+        pending = _sentences(self._buffer)
+        # The last sentence of the open line may still grow; the one before it is complete only
+        # when the last has begun with more than markers.
+        while len(pending) > 1 and not _begun(pending[-1]):
+            tail = pending.pop()
+            pending[-1] += " " + tail
+        if len(pending) > 1:
+            done += pending[:-1]
+            self._buffer = pending[-1]
+        return done
+
+    def flush(self) -> list[str]:
+        rest, self._buffer = self._buffer, ""
+        return _sentences(rest)
+
+
+def _sentences(line: str) -> list[str]:
+    """The sentences of one line, leading markers moved back to the sentence before."""
+    line = _BULLET.sub("", line).strip()
+    parts = [line[s:e] for s, e in split_sentences(line)] if line else []
+    merged: list[str] = []
+    for part in parts:
+        lead = _LEADING_MARKERS.match(part)
+        if lead and merged:
+            merged[-1] += " " + lead.group(0).strip()
+            part = part[lead.end() :].strip()
+        if part:
+            merged.append(part)
+    return merged
+
+
+def _begun(sentence: str) -> bool:
+    """Whether a sentence has more than (possibly unfinished) markers: "[1] He" has, "[1" has not."""
+    rest = _LEADING_MARKERS.sub("", sentence).strip()
+    return bool(rest) and not rest.startswith("[")

@@ -1,4 +1,4 @@
-"""Word-level helpers shared by retrieval and answering: terms, stop words, follow-up cues."""
+"""The words of a text as every stage compares them: folded, stemmed content terms, and names."""
 
 from __future__ import annotations
 
@@ -16,13 +16,6 @@ STOP_WORDS = frozenset(
     happen happened know""".split()  # noqa: SIM905
 )
 
-# Words that only make sense with the conversation so far ("What did *she* say about the budget?").
-_ANAPHORA = re.compile(
-    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|there|the same|"
-    r"the group|the official|the minister|the spokesman|the spokesperson|the article)\b",
-    re.IGNORECASE,
-)
-_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|why|how come|anything else|more)\b", re.IGNORECASE)
 _WORD = re.compile(r"[\w’'-]+")
 CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")  # "Lyon", "Sofia Almeida"
 FULL_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|bin|ur|al|van|von|de))*\s+[A-Z][\w’'-]+")
@@ -62,8 +55,3 @@ def _stem(word: str) -> str:
         if word.endswith(suffix) and len(word) > len(suffix) + 3 and not word.endswith("ss"):
             return word[: -len(suffix)] + replacement
     return word
-
-
-def needs_history(question: str) -> bool:
-    """True when the question leans on earlier turns: a pronoun, or "and ...", "what about ..."."""
-    return bool(_ANAPHORA.search(question) or _CONTINUATION.search(question) or len(terms(question)) <= 1)

@@ -192,8 +192,8 @@ def test_a_shuffled_index_fails_the_gate(tmp_path):
     shutil.copytree(SEEDS, corpus)
     assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus=[corpus]))
     assistant.ingest(progress=False)
-    for vectors, _ in assistant.store.layers():
-        _credit_each_passage_to_the_next_article(vectors._collection)
+    for name in assistant.store.names:
+        _credit_each_passage_to_the_next_article(assistant.store.client.get_collection(name))
 
     run = Run("shuffled", {}, evaluate(assistant, CASES))
     failed = {line.split(":")[0] for line in regressions(run.metrics, BASELINE)}

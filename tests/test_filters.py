@@ -9,6 +9,7 @@ import pytest
 
 from rag import Assistant, InvalidQuestion, Settings
 from rag.filters import ArticleFilter, asks_for_recent
+from rag.store.collection import article_where
 from tests.conftest import write
 
 # Three reports of one storm: two outlets, three dates. Each gives a different count of piers.
@@ -124,7 +125,7 @@ def test_bad_filters_are_clear_errors(arguments, message):
         ArticleFilter.parse(**arguments)
 
 
-def test_a_filter_is_one_chroma_where_clause():
-    assert ArticleFilter().where() is None and not ArticleFilter()
-    where = ArticleFilter(since=dt.date(2025, 2, 1), outlets=("Coast  Times",)).where()
+def test_the_store_turns_a_filter_into_one_chroma_where_clause():
+    assert article_where(ArticleFilter()) is None and not ArticleFilter()
+    where = article_where(ArticleFilter(since=dt.date(2025, 2, 1), outlets=("Coast  Times",)))
     assert where == {"$and": [{"day": {"$gte": 20250201}}, {"outlet_key": {"$in": ["coast times"]}}]}

@@ -166,7 +166,7 @@ def test_question_time_vectors_come_from_the_matrix_and_a_lost_matrix_is_refille
         Document(page_content=t, metadata=m) for t, m in zip(chunks["documents"], chunks["metadatas"], strict=True)
     ]
     from_matrix = fresh.store.sentence_vectors_of(documents)
-    from_chroma = fresh.store._chroma_sentence_vectors([str((corpus / "harbour.txt").resolve())])
+    from_chroma = fresh.store.chroma_sentence_vectors([str((corpus / "harbour.txt").resolve())])
     assert from_matrix.keys() == from_chroma.keys() and len(from_matrix) == 4  # the title is one
     assert all(np.allclose(from_matrix[t], from_chroma[t]) for t in from_matrix)
 
