@@ -16,12 +16,15 @@ from rag.evidence import Evidence, gather
 from rag.nlp import shared_parser
 from rag.question import analyse
 from rag.rerank import Reranker, candidates
+from rag.similarity import VectorCache
 from tests.conftest import FAKE, GENERAL, write
 from tests.test_rerank import chunks, general_candidates
 
 COACH = "Who is Northfield United's new head coach?"
 SURE = LinearModel({}, 5.0)  # P ≈ 0.99 whatever the features
 DOUBTFUL = LinearModel({}, -5.0)
+
+RERANKER = Reranker(VectorCache(FAKE))  # the fake model's reranker, shared: it only caches vectors
 
 
 def model(sentence: LinearModel = SURE, answerable: LinearModel = SURE, span_threshold: float = 0.5) -> AnswerModel:
@@ -31,7 +34,7 @@ def model(sentence: LinearModel = SURE, answerable: LinearModel = SURE, span_thr
 
 def evidence_for(question: str, sentences=None) -> Evidence:
     query = Query.build(question)
-    return gather(shared_parser(), query, Reranker(FAKE).score(query, sentences or general_candidates()), 8)
+    return gather(shared_parser(), query, RERANKER.score(query, sentences or general_candidates()), 8)
 
 
 def test_nothing_retrieved_is_an_abstention():
@@ -81,11 +84,11 @@ def test_select_drops_near_duplicates_and_keeps_at_most_max_sentences(corpus):
     write(corpus, "b.txt", f"Port report\n\n{repeated}\nThe harbour master thanked the builders for their work.\n")
     sentences = candidates(chunks(corpus / "a.txt") + chunks(corpus / "b.txt"))
     query = Query.build("When did the harbour reopen?")
-    scored = Reranker(FAKE).score(query, sentences)
+    scored = RERANKER.score(query, sentences)
     every = model(sentence=LinearModel({}, 0.0))  # P = 0.5 for each: all four are evidence
 
     def select(max_sentences: int) -> list[str]:
-        answerer = ExtractiveAnswerer(Reranker(FAKE), every, shared_parser(), max_sentences=max_sentences)
+        answerer = ExtractiveAnswerer(VectorCache(FAKE), every, shared_parser(), max_sentences=max_sentences)
         return [s.sentence.text for s in answerer.select(query, scored).chosen]
 
     assert select(4).count(repeated) == 1 and len(select(4)) == 3

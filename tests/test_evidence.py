@@ -12,15 +12,18 @@ from rag.conversation import Query
 from rag.evidence import answerable_features, gather
 from rag.nlp import shared_parser
 from rag.rerank import Reranker
+from rag.similarity import VectorCache
 from tests.conftest import FAKE
 from tests.test_rerank import general_candidates
 
 COACH = "Who is Northfield United's new head coach?"
 
+RERANKER = Reranker(VectorCache(FAKE))  # the fake model's reranker, shared: it only caches vectors
+
 
 def evidence_for(question: str, history=(), depth: int = 8):
     query = Query.build(question, history)
-    return gather(shared_parser(), query, Reranker(FAKE).score(query, general_candidates()), depth)
+    return gather(shared_parser(), query, RERANKER.score(query, general_candidates()), depth)
 
 
 def test_the_question_is_analysed_as_the_conversation_resolved_it():

@@ -26,7 +26,10 @@ from rag.rerank import (
     candidates,
     rerank_documents,
 )
+from rag.similarity import VectorCache
 from tests.conftest import FAKE, GENERAL, HashedEmbeddings, write
+
+RERANKER = Reranker(VectorCache(FAKE))  # the fake model's reranker, shared: it only caches vectors
 
 
 def chunks(path: Path) -> list[Document]:
@@ -65,13 +68,13 @@ def test_candidates_are_the_quotable_sentences_each_once_with_offsets_into_the_f
 
 
 def test_the_sentence_that_answers_comes_first():
-    scored = Reranker(FAKE).score(query("Who is Northfield United's new head coach?"), general_candidates())
+    scored = RERANKER.score(query("Who is Northfield United's new head coach?"), general_candidates())
     assert scored[0].sentence.text.startswith("Northfield United have named Sofia Almeida")
     assert [s.score for s in scored] == sorted((s.score for s in scored), reverse=True)
 
 
 def test_without_signals_the_score_is_meaning_alone():
-    scored = Reranker(FAKE, signals=False).score(query("How long is the bridge?"), general_candidates())
+    scored = Reranker(VectorCache(FAKE), signals=False).score(query("How long is the bridge?"), general_candidates())
     assert all(s.score == s.meaning and s.wording == 0 for s in scored)
     assert scored[0].sentence.source == "bridge.txt"
 
@@ -80,7 +83,7 @@ def test_word_pairs_of_the_question_count_as_a_phrase(corpus):
     write(corpus, "a.txt", "Club news\n\nThe club named its head coach on Tuesday.\n")
     write(corpus, "b.txt", "Club news\n\nThe head named its club coach on Tuesday.\n")
     sentences = candidates([*chunks(corpus / "a.txt"), *chunks(corpus / "b.txt")])
-    phrase, scrambled = Reranker(FAKE).score(query("Who is the club's head coach?"), sentences)
+    phrase, scrambled = RERANKER.score(query("Who is the club's head coach?"), sentences)
     assert phrase.sentence.source == "a.txt"
     assert (phrase.meaning, phrase.wording) == (scrambled.meaning, scrambled.wording)  # the same words
     assert phrase.score > scrambled.score
@@ -90,7 +93,7 @@ def test_a_line_without_final_punctuation_is_a_heading_and_weighs_less(corpus):
     write(corpus, "a.txt", "Coach news\n\nSofia Almeida named new head coach at Northfield United\n")
     write(corpus, "b.txt", "Coach news\n\nSofia Almeida named new head coach at Northfield United.\n")
     sentences = candidates(chunks(corpus / "a.txt") + chunks(corpus / "b.txt"))
-    scored = Reranker(FAKE).score(query("Who is the new head coach?"), sentences)
+    scored = RERANKER.score(query("Who is the new head coach?"), sentences)
     heading, sentence = sorted(scored, key=lambda s: s.sentence.source)
     assert sentence.score - heading.score == pytest.approx(HEADING_PENALTY)
 
@@ -99,8 +102,8 @@ def test_a_follow_up_stays_with_the_article_but_does_not_repeat_the_quoted_sente
     sentences = general_candidates()
     said = "Northfield United have named Sofia Almeida as their new head coach, the club announced on Tuesday. [1]"
     question = "What else happened at the club?"
-    before = by_text(Reranker(FAKE).score(query(question), sentences))
-    after = by_text(Reranker(FAKE).score(query(question, said), sentences))
+    before = by_text(RERANKER.score(query(question), sentences))
+    after = by_text(RERANKER.score(query(question, said), sentences))
     assert sum(said.startswith(text) for text in after) == 1
     for text, scored in after.items():
         change = scored.score - before[text].score
@@ -116,7 +119,7 @@ def test_an_article_whose_title_shares_the_questions_words_wins_a_tie(corpus):
     write(corpus, "a.txt", "Harbour reopens\n\nThe work took two months and cost a lot of money.\n")
     write(corpus, "b.txt", "Council budget\n\nThe work took two months and cost a lot of money.\n")
     sentences = candidates(chunks(corpus / "a.txt") + chunks(corpus / "b.txt"))
-    titled, other = Reranker(FAKE).score(query("How long did the harbour work take?"), sentences)
+    titled, other = RERANKER.score(query("How long did the harbour work take?"), sentences)
     assert titled.sentence.source == "a.txt"
     assert (titled.meaning, titled.wording) == (other.meaning, other.wording)  # the same sentence
     assert 0 < titled.score - other.score <= TITLE_WEIGHT
@@ -124,7 +127,7 @@ def test_an_article_whose_title_shares_the_questions_words_wins_a_tie(corpus):
 
 def test_a_question_in_another_script_is_scored_by_the_multilingual_model_alone():
     multilingual = HashedEmbeddings()
-    reranker = Reranker(FAKE, multilingual=multilingual)
+    reranker = Reranker(VectorCache(FAKE), multilingual=multilingual)
     scored = reranker.score(query("पुल कब खुला?"), general_candidates())
     assert multilingual.calls > 0 and len(scored) == len(general_candidates())
     assert all(s.wording == 0 and s.score == s.meaning and 0 <= s.score <= 1 for s in scored)
@@ -132,9 +135,10 @@ def test_a_question_in_another_script_is_scored_by_the_multilingual_model_alone(
 
 def test_vectors_the_index_holds_are_not_embedded_again():
     model = HashedEmbeddings()
-    reranker = Reranker(model)
+    vectors = VectorCache(model)
+    reranker = Reranker(vectors)
     sentences = general_candidates()
-    reranker.remember({s.in_context: np.asarray(FAKE.embed_query(s.in_context)) for s in sentences})
+    vectors.remember({s.in_context: np.asarray(FAKE.embed_query(s.in_context)) for s in sentences})
     reranker.score(query("When did the footbridge open?"), sentences)
     assert model.calls == 1  # the question only
     reranker.score(query("When did the footbridge open?"), sentences)
@@ -142,9 +146,9 @@ def test_vectors_the_index_holds_are_not_embedded_again():
 
 
 def test_similarity_is_the_cosine_of_two_texts():
-    reranker = Reranker(FAKE)
-    assert reranker.similarity("The bridge opened in March.", "The bridge opened in March.") == pytest.approx(1)
-    assert reranker.similarity("The bridge opened in March.", "Cobalt was replaced by manganese.") < 0.3
+    vectors = VectorCache(FAKE)
+    assert vectors.similarity("The bridge opened in March.", "The bridge opened in March.") == pytest.approx(1)
+    assert vectors.similarity("The bridge opened in March.", "Cobalt was replaced by manganese.") < 0.3
 
 
 def test_passages_are_ordered_by_their_best_sentence_and_unscored_ones_keep_their_place_after():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text import FULL_NAME, fold, needs_history, terms
+from rag.conversation import needs_history
+from rag.text import FULL_NAME, fold, terms
 
 
 def test_fold_ignores_case_accents_and_apostrophe_style():
