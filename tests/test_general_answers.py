@@ -31,12 +31,7 @@ def general(tmp_path_factory) -> Assistant:
     [
         ("Who is Northfield United's new head coach?", "Sofia Almeida", "football.txt"),
         ("When did the footbridge open?", "14 March 2024", "bridge.txt"),
-        pytest.param(
-            "How many charging cycles did the new cells survive?",
-            "1,000",
-            "lab.txt",
-            marks=pytest.mark.xfail(strict=True, reason="known miss: the model picks '92 percent'"),
-        ),
+        ("How many charging cycles did the new cells survive?", "1,000", "lab.txt"),
     ],
 )
 def test_a_name_date_or_number_question_starts_with_the_short_answer(general, question, short, source):
@@ -66,10 +61,7 @@ def test_a_why_question_gets_the_explaining_sentence_and_no_short_answer(general
     "question",
     [
         "Who won the 2022 FIFA World Cup?",
-        pytest.param(
-            "Who scored the winning goal in the derby?",
-            marks=pytest.mark.xfail(strict=True, reason="known miss: a near-topic question whose answer is absent"),
-        ),
+        "Who scored the winning goal in the derby?",
     ],
 )
 def test_questions_the_articles_do_not_answer_abstain(general, question):
