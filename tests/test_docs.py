@@ -132,3 +132,33 @@ def test_the_docs_site_builds_strictly(tmp_path):
     assert all(f"RAG_{name.upper()}" in settings_html for name in Settings.model_fields)
     stage = (tmp_path / "site" / "architecture" / "retrieve" / "index.html").read_text(encoding="utf-8")
     assert "rag.retrieve" in stage  # the stage pages are generated from the modules' docstrings
+
+
+def test_every_module_has_its_place_on_a_stage_page():
+    """A module added, renamed or removed shows here by name (the build would fail on a removed one)."""
+    pages = (REPO / "docs" / "architecture").glob("*.md")
+    documented = [m for page in pages for m in re.findall(r"^::: ([\w.]+)$", page.read_text(), re.M)]
+    modules = {
+        ".".join(path.relative_to(REPO).with_suffix("").parts)
+        for package in ("rag", "ui")
+        for path in (REPO / package).rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    assert sorted(modules - set(documented)) == [], "add these to a page in docs/architecture/"
+    assert sorted(set(documented) - modules) == [], "these modules are gone: update docs/architecture/"
+    assert len(documented) == len(set(documented)), "a module is documented on two pages"
+
+
+def test_the_benchmark_writes_its_table_with_provenance_when_asked(tmp_path):
+    command = [sys.executable, str(REPO / "bench" / "bench.py"), "--side-by-side", "--n", "3", "--runs", "1"]
+    for option in ("out", "work", "figures"):
+        command += [f"--{option}", str(tmp_path / option)]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    page = (tmp_path / "figures" / "bench-side-by-side.md").read_text(encoding="utf-8")
+    assert re.search(r"Measured \d{4}-\d\d-\d\d \d\d:\d\d UTC on \d+ cores \(.+\)", page)
+    assert "by `bench/bench.py --side-by-side --n 3 --runs 1 " in page
+    table = [line for line in page.splitlines() if line.startswith("|")]
+    assert table[0].split("|")[1].strip() == "N" and table[2].split("|")[1].strip() == "3"
+    data = json.loads((tmp_path / "figures" / "bench-side-by-side.json").read_text(encoding="utf-8"))
+    assert data["results"][0]["n"] == 3 and data["results"][0]["rag_cpu_s"] > 0
