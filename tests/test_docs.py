@@ -77,6 +77,7 @@ def test_a_new_setting_makes_the_settings_page_stale(monkeypatch):
     assert "| `harbour_knob` | integer, ≥ 1 | `3` | `RAG_HARBOUR_KNOB` | `--harbour-knob` |" in gen_docs.settings_page()
 
 
+@pytest.mark.slow  # a `rag` process, the build or the benchmark: seconds to minutes
 def test_rag_version_is_the_package_version():
     result = subprocess.run([RAG, "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -91,6 +92,7 @@ The committee voted to close three piers for repairs during the storm season.
 """
 
 
+@pytest.mark.slow  # a `rag` process, the build or the benchmark: seconds to minutes
 def test_rag_eval_writes_figures_with_date_machine_and_command_only_when_asked(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -115,6 +117,7 @@ def test_rag_eval_writes_figures_with_date_machine_and_command_only_when_asked(t
     assert data["set"] == "quiz" and data["runs"][0]["metrics"]["questions"] == 1
 
 
+@pytest.mark.slow  # a `rag` process, the build or the benchmark: seconds to minutes
 def test_the_docs_site_builds_strictly(tmp_path):
     """Broken links, a missing figure or a module the reference names but the code lost fail the build."""
     mkdocs = Path(sys.executable).parent / "mkdocs"
@@ -149,6 +152,7 @@ def test_every_module_has_its_place_on_a_stage_page():
     assert len(documented) == len(set(documented)), "a module is documented on two pages"
 
 
+@pytest.mark.slow  # a `rag` process, the build or the benchmark: seconds to minutes
 def test_the_benchmark_writes_its_table_with_provenance_when_asked(tmp_path):
     command = [sys.executable, str(REPO / "bench" / "bench.py"), "--side-by-side", "--n", "3", "--runs", "1"]
     for option in ("out", "work", "figures"):
