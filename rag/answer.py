@@ -80,7 +80,8 @@ def sentence_inputs(evidence: Evidence, span_model: LinearModel) -> list[dict[st
 def _short_answer(evidence: Evidence, best: SentenceEvidence, model: AnswerModel) -> ShortAnswer | None:
     if not evidence.question.wants_short_answer or not best.spans:
         return None
-    candidate, features = max(best.spans, key=lambda pair: model.span.probability(pair[1]))
+    chooser = model.chooser()
+    candidate, features = max(best.spans, key=lambda pair: chooser.logit(pair[1]))
     if model.span.probability(features) < model.span_threshold:
         return None
     at = best.scored.sentence.start  # candidate offsets are inside the sentence; the file's are wanted

@@ -1,6 +1,9 @@
 """The fitted weights behind answering: three logistic regressions over named features.
 
 - ``span``: is this candidate (entity, noun phrase, number) the short answer?
+- ``choice``: which of one sentence's candidates is it? A ranking fitted on pairs (the answer
+  against each other candidate of its sentence), so it compares candidates rather than judging
+  each alone; it has no intercept.
 - ``sentence``: does this sentence hold the answer?
 - ``answerable``: do the passages answer the question at all? Below ``threshold`` the assistant
   abstains.
@@ -44,6 +47,10 @@ class AnswerModel:
     threshold: float  # abstain when P(answerable) is below it
     span_threshold: float  # give no short answer when the best candidate's probability is below it
     fitted_on: str = ""  # what the fit saw, for the record
+    choice: LinearModel | None = None  # ranks one sentence's candidates; None: rank by ``span``
+
+    def chooser(self) -> LinearModel:
+        return self.choice or self.span
 
     @classmethod
     def load(cls, path: Path | None = None) -> AnswerModel:
@@ -57,6 +64,7 @@ class AnswerModel:
                 threshold=float(raw["threshold"]),
                 span_threshold=float(raw["span_threshold"]),
                 fitted_on=str(raw.get("fitted_on", "")),
+                choice=LinearModel(**raw["choice"]) if raw.get("choice") else None,
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InvalidInput(f"{path}: not an answer model written by `rag calibrate` ({exc})") from exc
@@ -64,7 +72,8 @@ class AnswerModel:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         body = asdict(self)
-        for part in ("span", "sentence", "answerable"):  # largest weights first: the file reads as an explanation
+        # Largest weights first: the file reads as an explanation.
+        for part in [p for p in ("span", "choice", "sentence", "answerable") if body[p]]:
             coef = body[part]["coef"]
             body[part]["coef"] = {k: round(v, 4) for k, v in sorted(coef.items(), key=lambda kv: -abs(kv[1])) if v}
             body[part]["intercept"] = round(body[part]["intercept"], 4)

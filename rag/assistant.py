@@ -71,8 +71,10 @@ class Answer:
 class Assistant:
     """Answers questions about the ingested articles, citing the passages it quotes.
 
-    >>> assistant = Assistant()                     # settings from RAG_* environment variables
-    >>> assistant.ask("Who is Northfield United's new head coach?").answer
+    Over an ingested index (an example, not a doctest: it needs one)::
+
+        assistant = Assistant()  # settings from RAG_* environment variables
+        assistant.ask("Who is Northfield United's new head coach?").answer
 
     Thread-safe: the web server answers many questions at once with one assistant. Each question
     reads the index under the store's shared lock, so an ingest running at the same time (in this

@@ -19,7 +19,7 @@ import hashlib
 import json
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ from rag.evidence import gather as evidence_for
 from rag.nlp import shared_parser
 
 THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
+CHOICE_C = 0.1  # the candidate ranking's regularisation (held-out short-answer F1 was best near it)
 UNSOURCED_FOLDS = 5  # questions citing no file (unanswerable ones) are hashed into this many groups
 
 
@@ -120,7 +121,7 @@ def _holds(text: str, answers: list[str]) -> bool:
 # Fitting.
 
 
-def _fit(rows: list[dict[str, float]], labels: list[int], c: float = 1.0) -> LinearModel:
+def _fit(rows: list[dict[str, float]], labels: list[int], c: float = 1.0, intercept: bool = True) -> LinearModel:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -128,10 +129,33 @@ def _fit(rows: list[dict[str, float]], labels: list[int], c: float = 1.0) -> Lin
         return LinearModel({}, 0.0)
     vectoriser = DictVectorizer()
     x = vectoriser.fit_transform(rows)
-    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", fit_intercept=intercept)
     model.fit(x, labels)
     coef = dict(zip(vectoriser.get_feature_names_out(), model.coef_[0].tolist(), strict=True))
-    return LinearModel(coef, float(model.intercept_[0]))
+    return LinearModel(coef, float(model.intercept_[0]) if intercept else 0.0)
+
+
+def _fit_choice(cases: list[Labelled]) -> LinearModel:
+    """A ranking of one sentence's candidates: the best-matching candidate against each one that misses.
+
+    Fitted on differences of features (both orders), so only what tells candidates of the same
+    sentence apart carries weight; ``logit`` then orders candidates, it is not a probability.
+    """
+    rows, labels = [], []
+    for case in cases:
+        for sentence in _answerable_sentences(case):
+            if not _right_sentence(case, sentence):
+                continue
+            graded = [(best_f1(candidate.text, case.answers), features) for candidate, features in sentence.spans]
+            top_f1, top = max(graded, key=lambda pair: pair[0], default=(0.0, {}))
+            if top_f1 < 0.5:
+                continue
+            for f1, features in graded:
+                if f1 < 0.5:
+                    difference = {k: top.get(k, 0.0) - features.get(k, 0.0) for k in top.keys() | features.keys()}
+                    rows += [difference, {k: -v for k, v in difference.items()}]
+                    labels += [1, 0]
+    return _fit(rows, labels, c=CHOICE_C, intercept=False)
 
 
 def fit(cases: list[Labelled], threshold: float = 0.5, span_threshold: float = 0.0, fitted_on: str = "") -> AnswerModel:
@@ -158,7 +182,7 @@ def fit(cases: list[Labelled], threshold: float = 0.5, span_threshold: float = 0
             answer_rows.append(answerable_features(case.evidence.question, ranked))
             answer_labels.append(int(case.answerable))
     answerable = _fit(answer_rows, answer_labels, c=0.5)
-    return AnswerModel(span, sentence_model, answerable, threshold, span_threshold, fitted_on)
+    return AnswerModel(span, sentence_model, answerable, threshold, span_threshold, fitted_on, _fit_choice(cases))
 
 
 def _answerable_sentences(case: Labelled):
@@ -235,7 +259,7 @@ def cross_validate(cases: list[Labelled], max_false_abstention: dict[str, float]
 
 
 def _at(model: AnswerModel, threshold: float) -> AnswerModel:
-    return AnswerModel(model.span, model.sentence, model.answerable, threshold, model.span_threshold, model.fitted_on)
+    return replace(model, threshold=threshold)
 
 
 def write_tradeoff(report: Report, folder: Path) -> tuple[Path, Path]:

@@ -102,11 +102,30 @@ class OnnxEmbeddings(Embeddings):
         return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
 
 
-@lru_cache(maxsize=2)
+REGISTERED: dict[str, Embeddings] = {}
+
+
+def register_embeddings(name: str, model: Embeddings) -> None:
+    """Make ``model`` what ``Settings(embedding_model=name)`` loads in this process, whatever the backend.
+
+    Any LangChain ``Embeddings`` of 384 dimensions (the width of the sentence matrix) fits: the
+    tests register a deterministic fake so that most of them run without loading weights.
+    """
+    REGISTERED[name] = model
+
+
 def load_embeddings(name: str, batch_size: int = 32, backend: str = "torch") -> Embeddings:
-    """One model per process: loading costs seconds, every caller shares it."""
+    """The model registered under ``name``, else the shipped model ``name`` run by ``backend``."""
+    if name in REGISTERED:
+        return REGISTERED[name]
     if backend not in BACKENDS:
         raise RagError(f"embedding backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    return _load_embeddings(name, batch_size, backend)
+
+
+@lru_cache(maxsize=2)
+def _load_embeddings(name: str, batch_size: int, backend: str) -> Embeddings:
+    """One model per process: loading costs seconds, every caller shares it."""
     if backend == "onnx-int8":
         return CachedQueries(SerialEmbeddings(_onnx_int8(name)))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

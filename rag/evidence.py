@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from spacy.tokens import Doc
 
 from rag.conversation import Query
+from rag.multilingual import foreign_script
 from rag.nlp import Parser
 from rag.question import Question, analyse
 from rag.rerank import Scored
-from rag.spans import Candidate, candidates, span_features
+from rag.spans import Candidate, describe
 from rag.text import terms
 
 
@@ -48,7 +49,7 @@ def gather(parser: Parser, query: Query, scored: list[Scored], depth: int) -> Ev
     question = analyse(docs[0])
     sentences = []
     for rank, (item, doc) in enumerate(zip(top, docs[1:], strict=True)):
-        spans = [(c, span_features(question, doc, span, c.label)) for c, span in candidates(doc)]
+        spans = describe(question, doc)
         sentences.append(SentenceEvidence(item, rank, sentence_features(question, item, rank, doc), spans))
     return Evidence(question, sentences)
 
@@ -91,6 +92,11 @@ def answerable_features(question: Question, ranked: list[tuple[SentenceEvidence,
     for name in ("terms_in_sentence", "terms_in_passage", "names_in_sentence", "names_in_passage"):
         features[name] = best.features[name]
     features["numbers_in_passage"] = best.features["numbers_in_passage"]
+    if foreign_script(question.text) != foreign_script(best.scored.sentence.text):
+        # Asked in one script, answered in another (a Hindi question, English articles): shared words
+        # cannot be counted, so only the meaning scores speak; the model learns how far to trust them.
+        features["other_script"] = 1.0
+        features["other_script×meaning"] = best.scored.meaning
     return features
 
 

@@ -30,6 +30,8 @@ class Question:
     terms: frozenset[str]  # content words, folded and stemmed (``rag.text.terms``)
     names: tuple[str, ...]  # named entities and proper nouns, lower-cased
     numbers: tuple[str, ...]  # numerals as written
+    governor: str = ""  # the content word the wh-phrase hangs from ("encourage" in "What did X encourage?")
+    role: str = ""  # the wh-phrase's grammatical role there (dobj, nsubj, pobj, ...)
 
     @property
     def wants_short_answer(self) -> bool:
@@ -48,8 +50,9 @@ def _wh_words(doc: Doc) -> list:
 
 def analyse(doc: Doc) -> Question:
     """The question's class from its first wh-word (or "how ...") and what that word modifies."""
-    wh, head = "other", ""
+    wh, head, governor, role = "other", "", "", ""
     for token in _wh_words(doc):
+        governor, role = _attachment(token)
         word = token.lower_
         if word in ("who", "whom", "whose"):
             wh = "who"
@@ -72,4 +75,20 @@ def analyse(doc: Doc) -> Question:
     names = {e.text.lower() for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "QUANTITY", "PERCENT")}
     names |= {t.lower_ for t in doc if t.pos_ == "PROPN" and t.i > 0}
     numbers = tuple(dict.fromkeys(t.text for t in doc if t.like_num and any(c.isdigit() for c in t.text)))
-    return Question(doc.text, wh, head, frozenset(terms(doc.text)), tuple(sorted(names)), numbers)
+    return Question(doc.text, wh, head, frozenset(terms(doc.text)), tuple(sorted(names)), numbers, governor, role)
+
+
+def _attachment(token) -> tuple[str, str]:
+    """The content word a wh-phrase depends on, and its role there, looking through "of"/"with" and "which X".
+
+    An answer tends to fill the same slot of the same word in the sentence that holds it: "What did
+    the visits encourage?" ↔ "the visits encouraged *the growing fervour*".
+    """
+    phrase = token.head if token.dep_ == "det" and token.head.pos_ in ("NOUN", "PROPN") else token
+    role, governor = phrase.dep_, phrase.head
+    if governor.pos_ == "ADP" and governor.head.i != governor.i:  # "interdependent with what": the ADP's head
+        role, governor = f"{governor.lower_}:{role}", governor.head
+    if governor.i == phrase.i or governor.pos_ == "AUX":
+        return "", role
+    found = terms(governor.text)
+    return (found[0] if found else ""), role

@@ -82,6 +82,23 @@ def _label_of(chunk: Span) -> str:
     return labels.pop() if len(labels) == 1 else "THING"
 
 
+def describe(question: Question, doc: Doc) -> list[tuple[Candidate, dict[str, float]]]:
+    """Every candidate of the sentence with its features, including how it compares with the others.
+
+    A short answer is chosen among one sentence's candidates, so what matters is being the closest
+    to the question's words or the best fit of its slot *in this sentence*, not in absolute terms.
+    """
+    found = [(c, span_features(question, doc, span, c.label)) for c, span in candidates(doc)]
+    rivals = [f for _, f in found if not f["no_anchor"] and not f["inside_question"]]  # could be the answer
+    for name in ("distance", "tree_distance"):
+        anchored = [f[name] for f in rivals]
+        for features in rivals:
+            if anchored:
+                features[f"{name}_over_closest"] = features[name] - min(anchored)
+                features[f"{name}_closest"] = float(features[name] == min(anchored))
+    return found
+
+
 def span_features(question: Question, doc: Doc, span: Span, label: str) -> dict[str, float]:
     """Named features of one candidate; absent keys are 0 (the model's vocabulary is fixed)."""
     own = set(terms(span.text))
@@ -115,10 +132,35 @@ def span_features(question: Question, doc: Doc, span: Span, label: str) -> dict[
     features[f"{question.wh}×after_anchor"] = features["after_anchor"]
     tree = min((_tree_distance(root, doc[a]) for a in anchors), default=None)
     features["tree_distance"] = math.log1p(tree) if tree is not None else 0.0
+    governor = _governor(root)
+    if governor is not None:
+        term = _term(governor)
+        features["governor_in_question"] = float(term in question.terms)
+        if question.governor and _same_word(term, question.governor):  # a slot of the word the question asks about
+            features["same_governor"] = 1.0
+            features["same_governor×same_role"] = float(_role(root) == question.role)
     if question.head:  # "which country": learned per head noun and label (country × PLACE), from data
         features[f"head:{question.head}×{label}"] = 1.0
         features["has_head_noun"] = float(question.head in span.text.lower())
     return features
+
+
+def _governor(token):
+    """The content word a phrase depends on, looking through a preposition ("on *issues*" → "question")."""
+    head = token.head
+    if head.pos_ == "ADP" and head.head.i != head.i:
+        head = head.head
+    return None if head.i == token.i else head
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Two forms of one word: equal, or sharing all but the last two letters ("encourage", "encouraged")."""
+    shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return a == b or (shared >= 4 and shared >= min(len(a), len(b)) - 2)
+
+
+def _role(token) -> str:
+    return f"{token.head.lower_}:{token.dep_}" if token.head.pos_ == "ADP" else token.dep_
 
 
 def _tree_distance(a, b) -> int:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from rag import Answer, InvalidQuestion
-from tests.conftest import SEEDS
+from rag import Assistant, InvalidQuestion
+from tests.conftest import SEEDS, fake_settings
 
 HOLDOUT = [json.loads(line) for line in (Path(__file__).parent / "data" / "holdout_questions.jsonl").open()]
 
 
+@pytest.mark.slow
 def test_norway_question_names_the_diplomat_and_cites_the_article(seeded):
     answer = seeded.ask("Who is Norway's chargé d'affaires in Afghanistan?")
     assert not answer.abstained
@@ -19,6 +20,7 @@ def test_norway_question_names_the_diplomat_and_cites_the_article(seeded):
     assert answer.citations[0].source == "000_9e119cf1d9bedd41.txt"
 
 
+@pytest.mark.slow
 def test_pakistan_envoy_is_munir_akram(seeded):
     answer = seeded.ask("Who is Pakistan's envoy to the UN?")
     assert answer.answer.startswith("Munir Akram [1]. “")
@@ -28,6 +30,7 @@ def test_pakistan_envoy_is_munir_akram(seeded):
     assert short["text"] == "Munir Akram" == text[short["start"] : short["end"]]
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="known miss: the model answers 'Balkh province' (a place for a name)")
 def test_the_unnamed_governor_is_not_answered(seeded):
     assert seeded.ask("What was the name of the Balkh provincial governor killed by ISKP?").abstained
@@ -36,6 +39,7 @@ def test_the_unnamed_governor_is_not_answered(seeded):
 KNOWN_MISSES = {"h06", "h07", "h08"}  # the general answer model quotes a neighbouring sentence instead
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "item",
     [
@@ -58,6 +62,7 @@ def test_holdout_covers_every_seed_article():
     assert covered == {p.name for p in SEEDS.glob("*.txt")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("item", HOLDOUT[:6], ids=[item["id"] for item in HOLDOUT[:6]])
 def test_every_quote_is_verbatim_text_of_its_source_file(seeded, item):
     answer = seeded.ask(item["question"])
@@ -68,6 +73,7 @@ def test_every_quote_is_verbatim_text_of_its_source_file(seeded, item):
         assert citation.title == text.strip().splitlines()[0].strip()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question", ["What did Sergey Lavrov say about the United States?", "Who is Pakistan's envoy to the UN?"]
 )
@@ -86,6 +92,7 @@ def test_every_answer_sentence_carries_a_marker_of_a_returned_citation(seeded, q
     assert stripped == quoted  # no invented words
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question",
     [
@@ -103,6 +110,7 @@ def test_questions_the_articles_do_not_answer_abstain(seeded, question):
     assert "articles don't" in answer.answer
 
 
+@pytest.mark.slow
 def test_follow_up_resolves_the_person_from_the_conversation(seeded):
     first = seeded.ask("Who is the Taliban's foreign minister?")
     assert "Muttaqi" in first.answer
@@ -111,39 +119,41 @@ def test_follow_up_resolves_the_person_from_the_conversation(seeded):
     assert "Russia" in follow_up.answer
 
 
+@pytest.mark.slow
 def test_follow_up_about_the_norwegian_diplomat_stays_with_his_article(seeded):
     first = seeded.ask("Who is Norway's chargé d'affaires in Afghanistan?")
     follow_up = seeded.ask("What did he say about ISIS?", history=[(first.question, first.answer)])
     assert follow_up.citations[0].source == "000_9e119cf1d9bedd41.txt"
 
 
+@pytest.mark.slow
 def test_to_dict_is_the_json_contract(seeded):
     data = seeded.ask("How many people need humanitarian assistance in Afghanistan?").to_dict()
     assert set(data) >= {"answer", "citations", "abstained"}
     assert set(data["citations"][0]) >= {"n", "source", "title", "quote"}
     assert "23 million" in data["answer"]
-    json.dumps(data)  # serialisable as is
-    assert isinstance(Answer(question="q", answer="a"), Answer)
+    assert json.loads(json.dumps(data)) == data  # serialisable as is
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "x" * 100_000])
-def test_unusable_questions_get_a_clear_error(seeded, question):
+def test_unusable_questions_get_a_clear_error(fake_general, question):
     with pytest.raises(InvalidQuestion):
-        seeded.ask(question)
+        fake_general.ask(question)
 
 
-def test_malformed_history_is_refused(seeded):
+def test_malformed_history_is_refused(fake_general):
     with pytest.raises(InvalidQuestion, match="history"):
-        seeded.ask("What did he say?", history=[("only one element",)])
+        fake_general.ask("What did he say?", history=[("only one element",)])
 
 
-def test_asking_before_anything_was_ingested_says_so(assistant):
+def test_asking_before_anything_was_ingested_says_so(tmp_path):
     from rag import EmptyIndex
 
     with pytest.raises(EmptyIndex, match="rag ingest"):
-        assistant.ask("Who is Pakistan's envoy to the UN?")
+        Assistant(fake_settings(tmp_path)).ask("Who is Pakistan's envoy to the UN?")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "expected"),
     [

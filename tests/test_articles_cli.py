@@ -6,9 +6,13 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from tests.conftest import write
 from tests.servers import RAG
 from tests.test_filters import DATED, PIERS
+
+pytestmark = pytest.mark.slow  # the `rag` CLI ingests with the real model
 
 ENV = os.environ | {"HF_HUB_OFFLINE": "1"}
 

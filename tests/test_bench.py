@@ -7,6 +7,8 @@ import statistics
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -29,6 +31,7 @@ def test_the_corpus_plants_one_checkable_fact_per_article(tmp_path):
         assert not any(fact.town in p.read_text(encoding="utf-8") for p in others)
 
 
+@pytest.mark.slow
 def test_the_benchmark_reports_every_figure(tmp_path):
     out, work = tmp_path / "out", tmp_path / "work"
     command = [sys.executable, str(REPO / "bench" / "bench.py"), "--n", "5", "--questions", "5"]
@@ -48,6 +51,7 @@ def test_the_benchmark_reports_every_figure(tmp_path):
     assert result["cold_start_correct"]  # and in a new process too
 
 
+@pytest.mark.slow
 def test_the_side_by_side_alternates_both_pipelines_on_one_corpus_and_reports_ratios(tmp_path):
     out, work = tmp_path / "out", tmp_path / "work"
     command = [sys.executable, str(REPO / "bench" / "bench.py"), "--side-by-side", "--n", "3", "--runs", "2"]

@@ -13,6 +13,8 @@ from tests.conftest import REPO, SEEDS, write
 from tests.servers import ingest, running_server
 from ui.examples import example_questions
 
+pytestmark = pytest.mark.slow  # real servers and Chromium
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO / "artifacts" / "browser"  # git-ignored; CI keeps it as an artifact
 

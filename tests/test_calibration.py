@@ -1,14 +1,21 @@
-"""Scoring rules and question files of `rag calibrate` (pure functions: no index, no model)."""
+"""Scoring rules, question files and fitting of `rag calibrate` (no index, no embedding model)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from langchain_core.documents import Document
 
+from rag.answer import decide
 from rag.answer_model import AnswerModel, LinearModel
-from rag.calibration import read_questions
+from rag.calibration import Labelled, _fit_choice, read_questions
 from rag.errors import InvalidInput
+from rag.evidence import Evidence, SentenceEvidence, sentence_features
+from rag.nlp import shared_parser
+from rag.question import analyse
+from rag.rerank import Scored, Sentence
+from rag.spans import Candidate
 
 
 def test_question_files_may_carry_any_extra_fields_and_no_kind(tmp_path):
@@ -43,3 +50,31 @@ def test_the_model_file_round_trips_and_a_foreign_file_is_refused(tmp_path):
     (tmp_path / "other.json").write_text('{"weights": []}', encoding="utf-8")
     with pytest.raises(InvalidInput, match="rag calibrate"):
         AnswerModel.load(tmp_path / "other.json")
+
+
+def _sentence_with(candidates: dict[str, dict[str, float]], text: str, question) -> SentenceEvidence:
+    sentence = Sentence(text, "a.txt", "A", "a.txt", 0, len(text), Document(page_content=text))
+    scored = Scored(sentence, 0.9, 0.9, 0.9)
+    spans = [(Candidate(n, text.index(n), text.index(n) + len(n), "THING"), f) for n, f in candidates.items()]
+    return SentenceEvidence(scored, 0, sentence_features(question, scored, 0, shared_parser()(text)), spans)
+
+
+def test_the_candidate_ranking_learns_what_tells_the_answer_from_its_neighbours():
+    """Every answer fills the asked slot; "length" is noise that both answers and rivals share."""
+    cases = []
+    for n in range(12):
+        answer, rival = f"answer{n}", f"rival{n}"
+        features = {
+            answer: {"same_governor": 1.0, "length": float(n % 3)},
+            rival: {"same_governor": 0.0, "length": float((n + 1) % 3)},
+        }
+        asked = analyse(shared_parser()("What did it encourage?"))
+        evidence = Evidence(asked, [_sentence_with(features, f"{rival} and {answer}.", asked)])
+        cases.append(Labelled(str(n), "toy", "What did it encourage?", [answer], ["a.txt"], True, "a.txt", evidence))
+    choice = _fit_choice(cases)
+    assert choice.intercept == 0.0  # a ranking: only differences between candidates count
+    assert choice.coef["same_governor"] > 0.5
+    assert abs(choice.coef.get("length", 0.0)) < choice.coef["same_governor"] / 4
+    model = AnswerModel(LinearModel({}, 0.0), LinearModel({}, 0.0), LinearModel({}, 5.0), 0.5, 0.0, "toy", choice)
+    decision = decide(cases[0].evidence, model)
+    assert decision.short.text == "answer0"

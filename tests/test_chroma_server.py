@@ -13,6 +13,8 @@ from rag.errors import RagError
 from tests.conftest import write
 from tests.servers import free_port, serving
 
+pytestmark = pytest.mark.slow  # a Chroma server and the real model
+
 CHROMA = str(Path(sys.executable).parent / "chroma")
 START_TIMEOUT = 60  # seconds; the server usually answers within one or two
 

@@ -27,6 +27,7 @@ def indexed(tmp_path_factory) -> Path:
     return data_dir
 
 
+@pytest.mark.slow
 def test_ask_json_prints_exactly_the_answer_dict(indexed):
     result = rag("ask", "--json", "Who is Norway's chargé d'affaires in Afghanistan?", data_dir=indexed)
     assert result.returncode == 0, result.stderr
@@ -36,6 +37,7 @@ def test_ask_json_prints_exactly_the_answer_dict(indexed):
     assert data["abstained"] is False
 
 
+@pytest.mark.slow
 def test_ask_with_history_file_and_text_output(indexed, tmp_path):
     history = tmp_path / "history.json"
     history.write_text(json.dumps([["Who is Pakistan's envoy to the UN?", "Pakistan's UN envoy, Munir Akram, ..."]]))
@@ -44,6 +46,7 @@ def test_ask_with_history_file_and_text_output(indexed, tmp_path):
     assert "Sources:" in result.stdout and "002_663675794b460625.txt" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -58,18 +61,21 @@ def test_bad_questions_exit_2_with_a_message(indexed, args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_malformed_history_file_exits_2(indexed, tmp_path):
     bad = write(tmp_path, "history.json", '{"not": "a list"}')
     result = rag("ask", "--history", str(bad), "Why?", data_dir=indexed)
     assert result.returncode == 2 and "list of [question, answer] pairs" in result.stderr
 
 
+@pytest.mark.slow
 def test_asking_an_empty_index_exits_2(tmp_path):
     result = rag("ask", "Who is Pakistan's envoy to the UN?", data_dir=tmp_path / "empty")
     assert result.returncode == 2
     assert "nothing is indexed yet" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_ingest_reports_bad_files_and_missing_paths(tmp_path, corpus):
     write(corpus, "good.txt", "Good Article\n\nThe council met on Friday to approve the budget.\n")
     (corpus / "bad.txt").write_bytes(b"\xff\xfe\x00binary")
@@ -79,6 +85,7 @@ def test_ingest_reports_bad_files_and_missing_paths(tmp_path, corpus):
     assert result.stdout.startswith("1 files, ")
 
 
+@pytest.mark.slow
 def test_flags_and_environment_override_settings(tmp_path, corpus):
     write(corpus, "good.txt", "Good Article\n\nThe council met on Friday to approve the budget.\n")
     via_env = rag("ingest", data_dir=tmp_path / "env", env={"RAG_CORPUS": json.dumps([str(corpus)])})
@@ -88,6 +95,7 @@ def test_flags_and_environment_override_settings(tmp_path, corpus):
     assert (tmp_path / "flag" / "chroma").is_dir() and not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_invalid_setting_value_is_a_clear_error(tmp_path):
     result = rag("ask", "--top-k", "-1", "Why?", data_dir=tmp_path)
     assert result.returncode == 2 and "top_k" in result.stderr and "Traceback" not in result.stderr

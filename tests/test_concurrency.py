@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from rag import Assistant, Settings
 from tests.conftest import write
+
+pytestmark = pytest.mark.slow  # the real model
 
 TOWNS = [f"{name}{suffix}" for name in ("Arden", "Bexley", "Corran", "Dunmore", "Elstow") for suffix in "abcdefgh"]
 

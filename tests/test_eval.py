@@ -185,6 +185,7 @@ def test_the_gate_names_each_metric_worse_than_its_tolerance_allows():
     assert [p.split(":")[0] for p in problems] == ["hit_at_1", "false_abstention", "latency_p50_ms"]
 
 
+@pytest.mark.slow
 def test_a_shuffled_index_fails_the_gate(tmp_path):
     """Passages credited to the wrong articles: the answers still read well, but citations are wrong."""
     corpus = tmp_path / "seeds"
@@ -240,6 +241,7 @@ QUIZ = [
 ]
 
 
+@pytest.mark.slow
 def test_rag_eval_runs_any_corpus_and_question_file_reuses_its_index_and_gates(tmp_path):
     """A made-up corpus and quiz: a baseline is made, the same code passes it, retrieval switched off fails it."""
     _quiz_corpus(tmp_path)
@@ -280,6 +282,7 @@ def _quiz_corpus(tmp_path):
     return corpus
 
 
+@pytest.mark.slow
 def test_scoring_ranks_the_sources_exactly_as_the_answer_ranked_them(tmp_path):
     assistant = ScoringAssistant(Settings(data_dir=tmp_path / "data", corpus=[_quiz_corpus(tmp_path)]))
     assistant.ingest(progress=False)
@@ -290,6 +293,7 @@ def test_scoring_ranks_the_sources_exactly_as_the_answer_ranked_them(tmp_path):
     assert outcomes[0].ranked[0] == "harbour.txt"
 
 
+@pytest.mark.slow
 def test_an_edited_article_is_indexed_again_before_the_next_run(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -306,6 +310,7 @@ def test_an_edited_article_is_indexed_again_before_the_next_run(tmp_path):
     assert logged[0].split(": ")[0] == logged[1].split(": ")[0]  # the same index folder, brought up to date
 
 
+@pytest.mark.slow
 def test_compare_puts_configurations_side_by_side_without_gating(tmp_path):
     few = tmp_path / "few.jsonl"
     few.write_text("\n".join(c.model_dump_json() for c in CASES[:4]) + "\n")
@@ -336,6 +341,7 @@ def test_compare_puts_configurations_side_by_side_without_gating(tmp_path):
     assert runs[0]["metrics"]["hit_at_1"] > runs[1]["metrics"].get("hit_at_1", 0.0)
 
 
+@pytest.mark.slow
 def test_compare_refuses_an_unknown_setting(tmp_path):
     result = subprocess.run([RAG, "eval", "--compare", "top_kk=3"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "unknown setting(s) top_kk" in result.stderr

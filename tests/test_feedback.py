@@ -88,6 +88,7 @@ def test_bad_verdicts_are_refused(tmp_path):
     assert not feedback.feedback_path(Settings(data_dir=tmp_path)).exists()
 
 
+@pytest.mark.slow
 def test_exported_records_are_accepted_and_run_by_rag_eval(tmp_path):
     """The CLI end to end: ingest, 👎 with a correction, export, then `rag eval` on the export."""
     corpus = tmp_path / "articles"

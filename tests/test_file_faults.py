@@ -14,6 +14,8 @@ from rag import InvalidInput
 from tests.conftest import write
 from tests.servers import RAG
 
+pytestmark = pytest.mark.slow  # the real model and the `rag` CLI
+
 NEWS = {
     "harbour.txt": "Harbour Reopens\n\nThe harbour of Velmora reopened on Monday after the storm closed three piers.\n",
     "bridge.txt": "Bridge Vote\n\nThe council of Dunmere voted 7 to 2 to rebuild the old stone bridge by 2028.\n",

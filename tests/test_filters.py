@@ -44,11 +44,13 @@ def cited(answer) -> set[str]:
     return {c.source for c in answer.citations}
 
 
+@pytest.mark.slow
 def test_without_a_filter_every_report_competes(newsroom):
     sources = {d.metadata["source"] for d in newsroom.search(PIERS)}
     assert sources == set(DATED)
 
 
+@pytest.mark.slow
 def test_an_outlet_filter_answers_only_from_that_outlet(newsroom):
     answer = newsroom.ask(PIERS, filters=ArticleFilter.parse(outlets=["daily ledger"]))  # any case
     assert cited(answer) == {"ledger-mar.txt"}
@@ -57,6 +59,7 @@ def test_an_outlet_filter_answers_only_from_that_outlet(newsroom):
     assert {d.metadata["source"] for d in only} == {"ledger-mar.txt"}
 
 
+@pytest.mark.slow
 def test_a_date_range_answers_only_from_articles_inside_it(newsroom):
     february = ArticleFilter.parse(since="2025-02-01", until="2025-02-28")
     answer = newsroom.ask(PIERS, filters=february)
@@ -66,6 +69,7 @@ def test_a_date_range_answers_only_from_articles_inside_it(newsroom):
     assert {d.metadata["source"] for d in newsroom.search(PIERS, filters=both)} == {"coast-apr.txt"}
 
 
+@pytest.mark.slow
 def test_the_keyword_index_obeys_the_filter_too(tmp_path, newsroom):
     keywords_only = Assistant(newsroom.settings.model_copy(update={"retriever": "bm25", "top_k": 0}))
     found = keywords_only.search("insurers repair bill euros", filters=ArticleFilter.parse(outlets=["Coast Times"]))
@@ -73,12 +77,14 @@ def test_the_keyword_index_obeys_the_filter_too(tmp_path, newsroom):
     assert {d.metadata["source"] for d in keywords_only.search("insurers repair bill euros")} >= {"ledger-mar.txt"}
 
 
+@pytest.mark.slow
 def test_a_filter_nothing_matches_abstains_and_says_why(newsroom):
     answer = newsroom.ask(PIERS, filters=ArticleFilter.parse(since="2030-01-01"))
     assert answer.abstained and answer.citations == []
     assert "No indexed article matches the filter" in answer.notice
 
 
+@pytest.mark.slow
 def test_citations_carry_date_outlet_url_and_the_answer_states_the_date(newsroom):
     answer = newsroom.ask(PIERS, filters=ArticleFilter.parse(until="2025-02-28"))
     first = answer.to_dict()["citations"][0]
@@ -91,6 +97,7 @@ def test_citations_carry_date_outlet_url_and_the_answer_states_the_date(newsroom
     json.dumps(answer.to_dict())  # still plain JSON
 
 
+@pytest.mark.slow
 def test_latest_questions_let_the_newest_report_win(newsroom):
     latest = newsroom.ask("What is the latest on how many piers the storm closed at the northern harbour?")
     assert latest.citations[0].source == "coast-apr.txt"

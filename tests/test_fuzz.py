@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag import Answer, Assistant, RagError, Settings
+from rag import Assistant, RagError, Settings
 from rag.errors import InvalidInput
 from rag.loading import load_article
 
@@ -30,6 +30,7 @@ questions = st.one_of(
 histories = st.lists(st.tuples(st.text(max_size=60), st.text(max_size=120)), max_size=3)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(question=questions, history=histories)
 def test_any_question_gets_an_answer_or_a_clear_error(seeded, question, history):
@@ -38,7 +39,7 @@ def test_any_question_gets_an_answer_or_a_clear_error(seeded, question, history)
     except RagError as problem:
         assert str(problem)
         return
-    assert isinstance(answer, Answer)
+    assert answer.abstained != bool(answer.citations)  # an answer cites, an abstention does not
     for c in answer.citations:  # whatever was asked, quotes are still verbatim file text
         assert seeded.article(c.source).text[c.start : c.end] == c.quote
 
@@ -73,6 +74,7 @@ def fuzz_assistant(tmp_path_factory) -> Assistant:
     return Assistant(Settings(data_dir=root / "data", corpus=[root / "articles"]))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(files=st.lists(contents, min_size=1, max_size=3))
 def test_any_files_ingest_to_a_report_and_the_index_stays_usable(fuzz_assistant, files):
@@ -86,4 +88,5 @@ def test_any_files_ingest_to_a_report_and_the_index_stays_usable(fuzz_assistant,
     assert report.files + len(report.errors) + len(report.notes) == len(files) + 1
     assert all(any(f"fuzzed-{n}.txt" in e for n in range(len(files))) for e in report.errors)
     assert fuzz_assistant.store.count() >= 1
-    assert isinstance(fuzz_assistant.ask("When did the harbour reopen?"), Answer)
+    answer = fuzz_assistant.ask("When did the harbour reopen?")
+    assert not answer.abstained and "The harbour reopened on Monday" in answer.answer

@@ -25,6 +25,7 @@ def general(tmp_path_factory) -> Assistant:
     return assistant
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "short", "source"),
     [
@@ -53,12 +54,14 @@ def test_a_name_date_or_number_question_starts_with_the_short_answer(general, qu
     }
 
 
+@pytest.mark.slow
 def test_a_why_question_gets_the_explaining_sentence_and_no_short_answer(general):
     answer = general.ask("Why are cyclists not allowed on the bridge at weekends?")
     assert not answer.abstained and answer.short_answer is None
     assert "reserved for pedestrians" in answer.answer
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question",
     [

@@ -15,6 +15,8 @@ from tests.conftest import SEEDS, write
 from tests.servers import RAG, get, post, running_server
 from tests.test_untrusted_text import HOSTILE, INJECTION, MARKUP
 
+pytestmark = pytest.mark.slow  # real servers
+
 ENVOY = "Who is Pakistan's envoy to the UN?"
 QUESTIONS = {
     ENVOY: "002_663675794b460625.txt",

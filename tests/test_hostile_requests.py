@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import write
 from tests.servers import get, ingest, post, running_server
 
+pytestmark = pytest.mark.slow  # a real server
+
 HARBOUR = "Harbour Reopens\n\nThe harbour of Velmora reopened on Monday after the storm closed three piers.\n"
 BRIDGE = "Bridge Vote\n\nThe council of Dunmere voted 7 to 2 to rebuild the old stone bridge by 2028.\n"
 DEEP = "[" * 10_000 + "]" * 10_000

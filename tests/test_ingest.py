@@ -1,14 +1,18 @@
 """Ingesting keeps the index in line with the files: no-op re-runs, replacements, removals."""
 
+import re
 import shutil
 
 import numpy as np
+import pytest
 from langchain_core.documents import Document
 
 from rag import Assistant
 from rag.chunking import sentences_of
 from rag.settings import Settings
 from tests.conftest import write
+
+pytestmark = pytest.mark.slow  # the real model
 
 ARTICLE = (
     "Harbour Reopens After Storm\n\n"
@@ -88,7 +92,11 @@ def test_index_persists_across_processes(tmp_path, corpus):
 def test_summary_line_counts_everything(assistant, corpus):
     write(corpus, "harbour.txt", ARTICLE)
     summary = assistant.ingest(progress=False).summary()
-    assert summary.startswith("1 files, ") and "embedded" in summary and "unchanged" in summary and "s" in summary
+    pattern = r"1 files, (\d+) chunks \((\d+) sentences\): (\d+) embedded, 0 unchanged, 0 removed in [\d.]+s"
+    counts = re.fullmatch(pattern, summary)
+    assert counts, summary
+    chunks, sentences, embedded = map(int, counts.groups())
+    assert chunks == embedded == 1 and sentences >= 3  # a new short file: one chunk, embedded
 
 
 def test_files_stream_through_in_batches_and_reingesting_them_embeds_nothing(assistant, corpus, monkeypatch):

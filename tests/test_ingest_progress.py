@@ -7,8 +7,12 @@ import pty
 import subprocess
 import termios
 
+import pytest
+
 from tests.conftest import SEEDS
 from tests.servers import RAG
+
+pytestmark = pytest.mark.slow  # the `rag` CLI ingests with the real model
 
 
 def run_ingest(data_dir, stderr) -> subprocess.CompletedProcess:

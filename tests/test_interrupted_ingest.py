@@ -13,12 +13,16 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from rag import Assistant, Settings
 from rag.chunking import chunk_article, sentence_documents
 from rag.ingest import document_key
 from rag.loading import find_files, load_article
 from tests.conftest import SEEDS
 from tests.servers import RAG
+
+pytestmark = pytest.mark.slow  # the real model and killed `rag` processes
 
 COPIES = 8  # 40 articles: a few seconds of embedding, a second or so of writing
 KILL_WAIT = 300  # seconds to wait for the killed run to reach its writes

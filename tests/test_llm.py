@@ -63,6 +63,7 @@ def test_the_packaged_model_file_is_found_without_importing_its_package():
     assert path.suffix == ".gguf" and path.stat().st_size > 50_000_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider", ["local", "remote"])
 def test_a_covered_question_gets_a_written_answer_with_checked_citations(provider, request):
     assistant = request.getfixturevalue(provider)
@@ -72,12 +73,14 @@ def test_a_covered_question_gets_a_written_answer_with_checked_citations(provide
     assert all(number in quoted for number in re.findall(r"\d+", MARKER.sub("", answer.answer)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider", ["local", "remote"])
 def test_an_uncovered_question_abstains_before_the_model_can_invent_an_answer(provider, request):
     answer = request.getfixturevalue(provider).ask(UNANSWERABLE)
     assert answer.abstained and answer.citations == [] and "FIFA" not in answer.answer
 
 
+@pytest.mark.slow
 def test_streaming_yields_checked_sentences_then_the_same_answer(local):
     pieces = list(local.stream(ATTACK))
     *sentences, answer = pieces
@@ -85,6 +88,7 @@ def test_streaming_yields_checked_sentences_then_the_same_answer(local):
     assert " ".join(sentences) == answer.answer
 
 
+@pytest.mark.slow
 def test_the_extractive_answerer_can_still_be_chosen_per_question(local, seeded):
     assert local.answerers == ["llm", "extractive"]
     assert local.ask(ENVOY, answerer="extractive") == seeded.ask(ENVOY)
@@ -92,6 +96,7 @@ def test_the_extractive_answerer_can_still_be_chosen_per_question(local, seeded)
         seeded.ask(ENVOY, answerer="llm")
 
 
+@pytest.mark.slow
 def test_an_unreachable_server_falls_back_to_quoted_sentences_with_a_notice(seeded):
     down = with_llm(seeded, llm="openai", llm_base_url=f"http://127.0.0.1:{free_port()}/v1")
     answer = down.ask(ENVOY)
@@ -100,6 +105,7 @@ def test_an_unreachable_server_falls_back_to_quoted_sentences_with_a_notice(seed
     assert "connection" in answer.notice and "quoted from the articles" in answer.notice
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider", ["local", "openai"])
 def test_a_model_too_slow_for_the_timeout_falls_back_with_a_notice(provider, seeded, llama_server):
     slow = with_llm(seeded, llm=provider, llm_base_url=llama_server, llm_timeout=0.001)
@@ -108,6 +114,7 @@ def test_a_model_too_slow_for_the_timeout_falls_back_with_a_notice(provider, see
     assert "quoted from the articles" in answer.notice
 
 
+@pytest.mark.slow
 def test_follow_up_rewriting_leaves_greetings_and_standalone_questions_alone(local):
     history = [("Who is the Taliban's foreign minister?", "Amir Khan Muttaqi is the foreign minister. [1]")]
     assert local.generator.rewrite("thanks!", history) is None
@@ -117,6 +124,7 @@ def test_follow_up_rewriting_leaves_greetings_and_standalone_questions_alone(loc
     assert rewritten is None or "Russia" in rewritten
 
 
+@pytest.mark.slow
 def test_cli_ask_with_a_local_model_prints_a_cited_answer(seeded):
     result = subprocess.run(
         [
@@ -139,6 +147,7 @@ def test_cli_ask_with_a_local_model_prints_a_cited_answer(seeded):
     assert_checked_and_cited(_answer(json.loads(result.stdout)), ATTACK_SOURCE)
 
 
+@pytest.mark.slow
 def test_cli_rejects_an_unknown_provider_with_exit_2(seeded):
     result = subprocess.run([RAG, "ask", "--llm", "gpt9", ENVOY], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "invalid choice" in result.stderr
@@ -152,6 +161,7 @@ def llm_server(tmp_path_factory):
         yield url
 
 
+@pytest.mark.slow
 def test_the_stream_endpoint_sends_sentences_then_the_final_answer(llm_server):
     lines = stream_lines(f"{llm_server}/api/ask/stream", {"question": ATTACK})
     *sentences, last = lines
@@ -160,11 +170,13 @@ def test_the_stream_endpoint_sends_sentences_then_the_final_answer(llm_server):
     assert " ".join(line["sentence"] for line in sentences) == last["answer"]["answer"]
 
 
+@pytest.mark.slow
 def test_the_stream_endpoint_serves_the_extractive_answerer_on_request(llm_server):
     (only,) = stream_lines(f"{llm_server}/api/ask/stream", {"question": ENVOY, "answerer": "extractive"})
     assert only["answer"]["answerer"] == "extractive" and "Munir Akram" in only["answer"]["answer"]
 
 
+@pytest.mark.slow
 def test_the_chat_endpoint_switches_answerers(llm_server):
     from gradio_client import Client
 
@@ -174,6 +186,7 @@ def test_the_chat_endpoint_switches_answerers(llm_server):
         assert ATTACK_SOURCE in sources and "Moscow" in json.dumps(messages)
 
 
+@pytest.mark.slow
 def test_the_openai_endpoint_streams_the_models_checked_sentences(llm_server):
     import openai
 

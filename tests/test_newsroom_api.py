@@ -18,6 +18,8 @@ import pytest
 from tests.servers import ingest, running_server
 from tests.test_filters import DATED, PIERS
 
+pytestmark = pytest.mark.slow  # a real server
+
 OWN_ARTICLE = "Port Authority Notice\n\nThe port authority said the ferry timetable changes on Sunday for the winter.\n"
 UPLOAD_LIMIT = 200_000
 

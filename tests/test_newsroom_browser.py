@@ -9,12 +9,15 @@ import os
 import subprocess
 
 import httpx
+import pytest
 
 from rag.evaluation.dataset import load_cases
 from tests.conftest import write
 from tests.servers import RAG, running_server
 from tests.test_browser import SCREENSHOTS, ask, browser, expect, page  # noqa: F401 - the fixtures are shared
 from tests.test_filters import DATED, PIERS
+
+pytestmark = pytest.mark.slow  # a real server and Chromium
 
 
 def fill(tab, element_id: str, text: str) -> None:

@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import SEEDS
 from tests.servers import get, ingest, post, running_server
 
+pytestmark = pytest.mark.slow  # a real server
+
 ENVOY = "Who is Pakistan's envoy to the UN?"
 ENVOY_SOURCE = "002_663675794b460625.txt"
 NORWAY = "Who is Norway's chargé d'affaires in Afghanistan?"

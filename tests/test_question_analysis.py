@@ -6,7 +6,7 @@ import pytest
 
 from rag.nlp import shared_parser
 from rag.question import analyse
-from rag.spans import candidates, span_features
+from rag.spans import candidates, describe, span_features
 
 
 def question(text: str):
@@ -62,3 +62,29 @@ def test_a_candidate_that_repeats_the_question_is_marked_as_such():
     assert features["14 March 2024"]["inside_question"] == 0.0
     assert features["14 March 2024"]["when×TIME"] == 1.0
     assert features["14 March 2024"]["after_anchor"] == 1.0
+
+
+def test_the_question_records_which_word_its_wh_phrase_fills_a_slot_of():
+    asked = question("What did the visits encourage?")
+    assert asked.role == "dobj"
+    assert asked.governor and "encourag".startswith(asked.governor[:7])
+    assert question("What has the city been interdependent with?").role == "with:pobj"
+
+
+def test_the_candidate_filling_the_asked_slot_of_the_same_word_is_marked():
+    asked = question("What did the visits encourage?")
+    doc = shared_parser()("The visits to his country brought support to the movement and encouraged a growing fervour.")
+    features = {c.text: f for c, f in describe(asked, doc)}
+    assert features["growing fervour"].get("same_governor×same_role") == 1.0
+    assert not features["support"].get("same_governor")
+
+
+def test_candidates_are_compared_with_the_others_of_their_sentence():
+    asked = question("Who coaches Northfield United?")
+    sentence = "Sofia Almeida, who coaches Northfield United, signed on, her agent Marco Bianchi said in Lisbon."
+    doc = shared_parser()(sentence)
+    features = {c.text: f for c, f in describe(asked, doc)}
+    closest = [text for text, f in features.items() if f.get("distance_closest") == 1.0]
+    assert closest == ["Sofia Almeida"]  # "Northfield United" repeats the question: no rival
+    assert features["Lisbon"]["distance_over_closest"] > 0
+    assert "distance_closest" not in features["Northfield United"]

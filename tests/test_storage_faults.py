@@ -30,6 +30,8 @@ from rag.store import all_ids
 from tests.conftest import REPO, SEEDS, write
 from tests.servers import RAG, free_port, ingest, post, running_server, serving
 
+pytestmark = pytest.mark.slow  # real servers and the real model
+
 ENV = os.environ | {"HF_HUB_OFFLINE": "1"}
 DISK = "24m"  # the seeds' index takes ~2.5 MB
 LEAVE = 300 * 1024  # bytes left free: the next ingest starts writing and runs out
