@@ -468,6 +468,9 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100, help="planted facts asked per size")
     parser.add_argument("--ceiling-texts", type=int, default=3000, help="texts embedded to measure the ceiling")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the JSON results")
+    parser.add_argument(
+        "--figures", type=Path, metavar="DIR", help="also write the table with its provenance there (docs/figures)"
+    )
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (default: a temp folder)")
     parser.add_argument("--lexical-only", action="store_true", help="measure the BM25 index alone (no embedding)")
     parser.add_argument("--matrix-only", type=int, metavar="ROWS", help="measure the sentence matrix alone at ROWS")
@@ -513,6 +516,8 @@ def main() -> None:
             (args.out / "side-by-side.json").write_text(json.dumps(compared, indent=2) + "\n")
             print(table(compared, SIDE_COLUMNS))
             print(f"\nJSON: {args.out / 'side-by-side.json'}")
+            if args.figures:
+                figures(args.figures, "bench-side-by-side", compared, SIDE_COLUMNS)
             return
         results = []
         for n in args.n:
@@ -530,6 +535,18 @@ def main() -> None:
         (args.out / name).write_text(json.dumps(report, indent=2) + "\n")
     print(table(results))
     print(f"\nJSON: {args.out / f'bench-{stamp}.json'}")
+    if args.figures:
+        figures(args.figures, "bench-scale", results, COLUMNS)
+
+
+def figures(folder: Path, name: str, results: list[dict], columns) -> None:
+    """The printed table, with date, machine and command, as Markdown and JSON for the docs."""
+    from rag.evaluation.report import write_figure
+
+    kept = [{k: v for k, v in r.items() if k != "timings"} for r in results]
+    titles = {"bench-scale": "Scale benchmark", "bench-side-by-side": "rag ingest against the LangChain tutorial"}
+    for path in write_figure(folder, name, titles[name], table(results, columns), {"results": kept}):
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

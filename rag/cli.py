@@ -245,8 +245,19 @@ def _settings_flags() -> argparse.ArgumentParser:
     return parent
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml), so `rag --version` never disagrees with pip."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rag-news")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about news articles; answers cite them.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     flags = [_settings_flags()]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, offline: lint, unit, API and browser tests, and the evaluation gate.
+# The whole test suite, offline: lint, the docs site, unit, API and browser tests, and the evaluation gate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -11,5 +11,6 @@ if ! command -v chromium >/dev/null; then  # the browser tests drive Debian's Ch
 fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False
 .venv/bin/ruff check .
+.venv/bin/mkdocs build --strict  # broken links or a missing figure fail; output in site/ (git-ignored)
 .venv/bin/python -m pytest "$@"
 bash scripts/eval.sh --no-progress  # the quality gates: seeds, then the SQuAD 2.0 benchmark when ../shared has it

@@ -81,6 +81,8 @@ def test_ask_see_sources_and_follow_up(page, seeds_server, seeds_data):
     expect(sources).to_contain_text("002_663675794b460625.txt")
     expect(page.locator("#chat")).to_contain_text("Munir Akram")
     expect(sources.locator("mark").first).to_contain_text("Munir Akram")
+    if os.environ.get("RAG_SCREENSHOT"):  # the README's picture: RAG_SCREENSHOT=docs/images/chat.png
+        page.screenshot(path=os.environ["RAG_SCREENSHOT"])
     link = sources.get_by_text("open the whole article").first
     assert link.get_attribute("href").startswith("/api/articles/002_663675794b460625.txt")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from rag.errors import InvalidInput
 from rag.evaluation.dataset import load_cases
 from rag.evaluation.gate import read_baseline, regressions, write_baseline
-from rag.evaluation.report import console_table, kind_table, write_reports
+from rag.evaluation.report import console_table, figure_tables, kind_table, write_figure, write_reports
 from rag.evaluation.runner import run_configs
 from rag.settings import Settings
 
@@ -53,6 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reference figures to gate on (default: eval/baseline.json for seeds, else eval/baseline-<set>.json)",
     )
     parser.add_argument("--out", type=Path, help="folder for the JSON, Markdown, PNG (default: artifacts/eval/<set>)")
+    parser.add_argument(
+        "--figures",
+        type=Path,
+        metavar="DIR",
+        help="also write eval-<set>.md/.json/.png there for the docs (e.g. docs/figures; only when asked)",
+    )
     parser.add_argument("--update-baseline", action="store_true", help="store this run's figures as the baseline")
     parser.add_argument("--report-only", action="store_true", help="report without gating on the baseline")
     parser.add_argument(
@@ -93,6 +100,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     problems = regressions(runs[0].metrics, baseline) if gating and baseline else []
     for path in write_reports(runs, baseline, problems, args.out):
         print(f"wrote {path}")
+    if args.figures:
+        title = f"rag eval: {name} ({len(cases)} questions from {args.questions.name})"
+        data = {"set": name, "runs": [{k: v for k, v in r.to_dict().items() if k != "outcomes"} for r in runs]}
+        for path in write_figure(args.figures, f"eval-{name}", title, figure_tables(runs), data):
+            print(f"wrote {path}")
+        shutil.copyfile(args.out / "chart.png", args.figures / f"eval-{name}.png")
     if args.update_baseline:
         write_baseline(args.baseline, runs[0].metrics, runs[0].kinds)
         print(f"baseline written to {args.baseline}; review its diff like code")

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rag.evaluation.metrics import INFO, METRICS
@@ -129,6 +135,71 @@ def chart(runs: list[Run], baseline: dict | None, path: Path) -> None:
     fig.suptitle("rag eval: metrics per kind")
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def provenance() -> dict:
+    """When, where and how a figure was measured: printed above every table in docs/figures/."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    program = Path(sys.argv[0])
+    program = program.name if program.suffix != ".py" else os.path.relpath(program)  # `rag`, `bench/bench.py`
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "load_average": round(os.getloadavg()[0], 1),
+        "commit": commit,
+        "command": shlex.join([program, *sys.argv[1:]]),
+    }
+
+
+def write_figure(folder: Path, name: str, title: str, tables: str, data: dict) -> list[Path]:
+    """Write ``name.md`` (title, provenance, tables) and ``name.json`` (the figures) into ``folder``.
+
+    Only tools asked to (``--figures``) write here, so a test run never changes the docs; the
+    Markdown is what the docs pages include, the JSON what ``scripts/gen_docs.py`` reads.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    source = provenance()
+    machine = f"{source['cores']} cores ({source['cpu']}), load average {source['load_average']}"
+    header = [
+        f"**{title}**",
+        "",
+        f"Measured {source['date']} on {machine}"
+        + (f", commit `{source['commit']}`" if source["commit"] else "")
+        + f", by `{source['command']}`.",
+        "",
+    ]
+    paths = [folder / f"{name}.md", folder / f"{name}.json"]
+    paths[0].write_text("\n".join(header) + "\n" + tables.rstrip() + "\n", encoding="utf-8")
+    paths[1].write_text(json.dumps({"provenance": source, **data}, indent=2, ensure_ascii=False) + "\n")
+    return paths
+
+
+def figure_tables(runs: list[Run]) -> str:
+    """The metrics of each run and its per-kind table, as Markdown (no failures: those are in report.md)."""
+    out = ["| metric | " + " | ".join(r.label for r in runs) + " | meaning |", "|---" * (len(runs) + 2) + "|"]
+    for name in ("questions", *METRICS, *INFO):
+        if all(r.metrics.get(name) is None for r in runs):
+            continue
+        meaning = METRICS[name][0] if name in METRICS else INFO.get(name, "questions asked")
+        out.append(f"| {name} | " + " | ".join(_cell(name, r.metrics.get(name)) for r in runs) + f" | {meaning} |")
+    for run in runs:
+        out += ["", f"Per kind ({run.label}):", ""]
+        out += ["| kind | " + " | ".join(SHORT[c] for c in KIND_COLUMNS) + " |", "|---" * (len(KIND_COLUMNS) + 1) + "|"]
+        for kind, figures in run.kinds.items():
+            out.append(f"| {kind} | " + " | ".join(_cell(c, figures.get(c)) for c in KIND_COLUMNS) + " |")
+    return "\n".join(out)
 
 
 def _cell(name: str, value) -> str:
