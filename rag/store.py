@@ -45,7 +45,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.chunking import sentences_with_leads
 from rag.embeddings import load_embeddings
-from rag.errors import StorageError
+from rag.errors import LockTimeout, StorageError
 from rag.settings import Settings
 from rag.vectorfile import VectorFile, text_key
 
@@ -196,7 +196,7 @@ class Store:
                 pass
             waited = time.monotonic() - began
             if wait is not None and waited >= wait:
-                raise StorageError(
+                raise LockTimeout(
                     f"the index in {_folder(self.settings.data_dir)} stayed locked for {wait:g} s by "
                     f"{lock_holders(lock)}; try again when it has finished"
                 )
