@@ -74,9 +74,8 @@ def _require_login(app: FastAPI, settings: Settings) -> None:
             return await call_next(request)
         challenge = {"WWW-Authenticate": 'Basic realm="news-qa"' if expected else "Bearer"}
         if path.startswith("/v1/"):
-            refused = openai_api.openai_error(
-                401, "login required: send the API token as the key", code="invalid_api_key"
-            )
+            body = errors.openai_body(401, "login required: send the API token as the key", code="invalid_api_key")
+            refused = JSONResponse(body, status_code=401)
         else:
             refused = JSONResponse({"error": "login required"}, status_code=401)
         refused.headers.update(challenge)
