@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from rag.errors import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, InvalidInput, InvalidQuestion, RagError, exit_code
 from rag.safejson import loads
 from rag.settings import Settings
-from rag.validation import check_history
+from rag.validation import check_history, problems
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
@@ -46,8 +46,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as invalid:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
-        raise RagError(f"invalid setting: {problems}") from None
+        raise RagError(f"invalid setting: {problems(invalid)}") from None
 
 
 def _assistant(args: argparse.Namespace):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from pydantic import ValidationError
+
 from rag.conversation import History
 from rag.errors import InvalidQuestion
 
@@ -79,3 +81,11 @@ def shown(text: str, limit: int = 80) -> str:
     """User input echoed in a message: printable and short."""
     text = text.encode("unicode_escape", "backslashreplace").decode("ascii") if not text.isprintable() else text
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def problems(invalid: ValidationError) -> str:
+    """Pydantic's complaints as one line for a message: ``top_k: Input should be ...; llm: ...``."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in invalid.errors()
+    )
