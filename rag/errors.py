@@ -27,8 +27,8 @@ class InvalidInput(RagError, ValueError):
     """A file or path given to ingest (or a history file, or a request body) cannot be used."""
 
 
-class NotFound(RagError):
-    """The named article (or passage) is not in the index, or its file is gone."""
+class NotFound(InvalidInput):
+    """The named article (or passage) is not in the index, or its file is gone (an ``InvalidInput``, as before)."""
 
 
 class TooLarge(InvalidInput):
