@@ -21,18 +21,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from rag.errors import InvalidInput, RagError
+from rag.errors import InvalidInput, NotFound, TooLarge
 from rag.loading import SUFFIXES, load_article
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
 
 
-class NotIndexed(RagError):
+class NotIndexed(NotFound):
     """The named article is not in the index (HTTP 404)."""
 
 
-class UploadTooLarge(InvalidInput):
+class UploadTooLarge(TooLarge):
     """An upload over ``max_upload_bytes`` or ``max_upload_files`` (HTTP 413)."""
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from rag.errors import InvalidInput, RagError
+from rag.errors import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, InvalidInput, InvalidQuestion, RagError, exit_code
 from rag.safejson import loads
 from rag.settings import Settings
+from rag.validation import check_history, problems
 
-EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader went away
 
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except RagError as problem:
         print(f"error: {problem}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_code(problem)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `rag ask --json ... | head`: the reader has all it wanted
@@ -46,8 +46,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as invalid:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
-        raise RagError(f"invalid setting: {problems}") from None
+        raise RagError(f"invalid setting: {problems(invalid)}") from None
 
 
 def _assistant(args: argparse.Namespace):
@@ -190,11 +189,10 @@ def _read_history(path: str) -> list[tuple[str, str]]:
         raise InvalidInput(f"{path}: cannot read history file ({exc.strerror or exc})") from exc
     except InvalidInput as exc:
         raise InvalidInput(f"{path}: history file is not valid JSON ({exc})") from exc
-    if not isinstance(data, list) or not all(
-        isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in data
-    ):
-        raise InvalidInput(f"{path}: history must be a JSON list of [question, answer] pairs")
-    return [(q, a) for q, a in data]
+    try:
+        return check_history(data)
+    except InvalidQuestion as problem:
+        raise InvalidInput(f"{path}: {problem}") from None
 
 
 def _calibration_arguments(parser: argparse.ArgumentParser) -> None:

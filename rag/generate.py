@@ -5,14 +5,14 @@ ranked best, each with the sentence before it when it opens with "he" or "they")
 with ``[n]`` markers. Every sentence goes through :class:`rag.grounding.Grounder` as soon as it
 is complete, so a stream only ever carries checked sentences. A provider that times out, cannot
 be reached or says nothing usable ends in a :class:`Generated` with a ``failure``, and the caller
-shows the quoted answer instead.
+shows the quoted answer instead; any other error is a bug and is raised.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -21,6 +21,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from rag.conversation import History, is_greeting, needs_history
 from rag.grounding import Grounded, Grounder, Passage, Similarity
+from rag.llm import provider_errors
 from rag.sentences import SentenceSplitter
 from rag.text import terms
 
@@ -58,36 +59,41 @@ class GenerativeAnswerer:
         self.timeout = timeout
         self.min_support = min_support
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Generated]:
-        """Checked sentences as they complete, then one :class:`Generated`."""
+    def stream(self, question: str, passages: list[Passage]) -> Generator[str, None, Generated]:
+        """Yields checked sentences as they complete; returns how the generation ended.
+
+        Only the model's own failures (a provider error, the ``timeout``) end in a ``failure`` and so
+        in the quoted answer; an error in our checker is a bug, and is raised.
+        """
         grounder = Grounder(passages, self.similarity, question=question, min_support=self.min_support)
         splitter = SentenceSplitter()
         deadline = time.monotonic() + self.timeout
         raw = []
-        try:
-            # Closing the stream stops the generation (and frees the local model) on a timeout.
-            with closing(self.model.stream(prompt(question, passages), stop=STOP)) as chunks:
-                for chunk in chunks:
-                    if time.monotonic() > deadline:
+        # Closing the stream stops the generation (and frees the local model) on a timeout.
+        with closing(self.model.stream(prompt(question, passages), stop=STOP)) as chunks:
+            while True:
+                try:
+                    chunk = next(chunks, None)
+                    if chunk is not None and time.monotonic() > deadline:
                         raise TimeoutError
-                    raw.append(chunk.text)
-                    for sentence in splitter.feed(chunk.text):
-                        if (shown := grounder.check(sentence)) is not None:
-                            yield shown
-            for sentence in splitter.flush():
-                if (shown := grounder.check(sentence)) is not None:
-                    yield shown
-        except TimeoutError:
-            yield Generated(grounder.result, "timeout")
-            return
-        except Exception as problem:
-            yield Generated(grounder.result, f"error: {_describe(problem)}")
-            return
+                except TimeoutError:
+                    return Generated(grounder.result, "timeout")
+                except provider_errors() as problem:
+                    return Generated(grounder.result, f"error: {_describe(problem)}")
+                if chunk is None:
+                    break
+                raw.append(chunk.text)
+                for sentence in splitter.feed(chunk.text):
+                    if (shown := grounder.check(sentence)) is not None:
+                        yield shown
+        for sentence in splitter.flush():
+            if (shown := grounder.check(sentence)) is not None:
+                yield shown
         result = grounder.result
         failure = None if result.sentences or result.refused else "unsupported"
         if not "".join(raw).strip():
             failure = "error: the model returned no text"
-        yield Generated(result, failure)
+        return Generated(result, failure)
 
     def rewrite(self, question: str, history: History) -> str | None:
         """A standalone form of a follow-up, or None to keep the rule-based one.
@@ -106,7 +112,7 @@ class GenerativeAnswerer:
             reply = self.model.invoke(
                 [SystemMessage(REWRITE), HumanMessage(conversation)], max_tokens=MAX_REWRITE_TOKENS
             ).text
-        except Exception:
+        except provider_errors():  # the rule-based rewrite stands; a bug in our code is raised
             return None
         return _usable_rewrite(question, reply)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import zipfile
 from array import array
 from collections import Counter
@@ -164,3 +165,54 @@ class LexicalRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         best = self.index.top(terms(query), self.k, self.only)
         return self.fetch([id_ for id_, _ in best]) if best else []
+
+
+class FreshLexical:
+    """The :class:`LexicalRetriever` kept in step with the index, even when another process wrote it.
+
+    Each use compares the index's generation marker with the one the retriever was built at. After
+    a write the retriever is kept if the sentences are still the same (their fingerprint), else the
+    index is loaded from ``path`` if a process already built it for them, else built and saved.
+    Use :meth:`current` while holding the store's read lock, so the sentences it reads belong to
+    one generation.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        generation: Callable[[], str | None],
+        ids: Callable[[], Iterable[str]],
+        rows: Callable[[], Iterable[tuple[str, str]]],
+        fetch: Callable[[list[str]], list[Document]],
+        k: int,
+    ):
+        """``generation``: the index's marker now; ``ids``/``rows``: every sentence's id / (id, text);
+        ``fetch``: ids -> documents; ``k``: sentences per search."""
+        self.path, self.generation, self.ids, self.rows, self.fetch, self.k = path, generation, ids, rows, fetch, k
+        self._built: tuple[str | None, str, LexicalRetriever] | None = None  # (generation, fingerprint, retriever)
+        self._lock = threading.Lock()
+
+    def current(self) -> LexicalRetriever:
+        """The retriever for the index as it is now, rebuilt only when its sentences changed."""
+        built = self._built
+        if built is not None and built[0] == self.generation():
+            return built[2]
+        with self._lock:  # one thread builds; the others wait for it rather than build it too
+            return self._follow()
+
+    def _follow(self) -> LexicalRetriever:
+        built, generation = self._built, self.generation()
+        if built is not None and built[0] == generation:
+            return built[2]
+        mark = fingerprint(self.ids())
+        if built is None or built[1] != mark:
+            index = BM25Index.load(self.path, mark)
+            if index is None:
+                index = BM25Index(self.rows())
+                index.save(self.path, mark)
+            retriever = LexicalRetriever(index=index, fetch=self.fetch, k=self.k)
+        else:
+            retriever = built[2]
+        self._built = (generation, mark, retriever)
+        return retriever

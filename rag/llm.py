@@ -6,6 +6,7 @@ way. Their packages are optional (the ``llm`` extra) and are imported only when 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import threading
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
@@ -75,20 +77,41 @@ class LlamaCppChat(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         with self._lock:
-            parts = self._client().create_chat_completion(
-                messages=[{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages],
-                stream=True,
-                max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                temperature=kwargs.get("temperature", self.temperature),
-                stop=stop,
-            )
-            for part in parts:
-                delta = part["choices"][0]["delta"].get("content")
-                if delta:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                    if run_manager:
-                        run_manager.on_llm_new_token(delta, chunk=chunk)
-                    yield chunk
+            try:
+                parts = self._client().create_chat_completion(
+                    messages=[{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages],
+                    stream=True,
+                    max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                    temperature=kwargs.get("temperature", self.temperature),
+                    stop=stop,
+                )
+                for part in parts:
+                    delta = part["choices"][0]["delta"].get("content")
+                    if delta:
+                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                        if run_manager:
+                            run_manager.on_llm_new_token(delta, chunk=chunk)
+                        yield chunk
+            except (ValueError, RuntimeError) as failed:  # llama.cpp's own: a prompt over n_ctx, a failed decode
+                raise ModelError(f"llama.cpp failed: {failed}") from failed
+
+
+class ModelError(RuntimeError):
+    """The in-process model failed (llama.cpp raised): a provider failure, not a bug of ours."""
+
+
+@functools.cache
+def provider_errors() -> tuple[type[Exception], ...]:
+    """What a chat model raises when the model or its server fails: the failures answered with the quoted
+    answer and a notice. Anything else is a bug and is raised."""
+    kinds: list[type[Exception]] = [ModelError, OSError, httpx.HTTPError]  # OSError: timeouts, lost connections
+    try:
+        import openai
+    except ImportError:  # only the llm extra brings it
+        pass
+    else:
+        kinds.append(openai.APIError)  # connection, timeout and status errors of OpenAI-compatible servers
+    return tuple(kinds)
 
 
 def chat_model(settings: Settings) -> BaseChatModel:

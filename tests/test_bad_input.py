@@ -35,8 +35,8 @@ KEEP = "Bridge Repairs Finished\n\nThe old bridge over the river opened again on
         (bytes(range(256)).decode("latin-1"), "control character U+0000"),
         ("Who is the envoy?\x1b[2J", "control character U+001B"),
         ("Who is the envoy \ud800?", "lone surrogate"),
-        (None, "empty"),
-        (42, "empty"),
+        (None, "must be a string, not NoneType"),
+        (42, "must be a string, not int"),
     ],
 )
 def test_unusable_questions_raise_a_clear_error(fake_general, question, message):

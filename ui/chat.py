@@ -68,15 +68,13 @@ def build(assistant: Assistant) -> gr.Blocks:
         yield messages, "", sources_html(None), pairs, answers
         try:
             filters = ArticleFilter.parse(since, until, outlets)
-            pieces = assistant.stream(question, [tuple(p) for p in pairs], answerer or assistant.answerers[0], filters)
+            response = assistant.stream(question, [tuple(p) for p in pairs], answerer or assistant.modes[0], filters)
             written = []
-            for piece in pieces:
-                if isinstance(piece, str):
-                    written.append(piece)
-                    messages[-1]["content"] = escape(" ".join(written)) + " …"
-                    yield messages, "", gr.skip(), pairs, answers
-                else:
-                    answer = piece
+            for sentence in response:
+                written.append(sentence)
+                messages[-1]["content"] = escape(" ".join(written)) + " …"
+                yield messages, "", gr.skip(), pairs, answers
+            answer = response.answer
         except RagError as problem:
             messages[-1]["content"] = escape(f"⚠ {problem}")
             yield messages, "", sources_html(None), pairs, answers
@@ -190,10 +188,10 @@ def build(assistant: Assistant) -> gr.Blocks:
                     elem_id="question",
                     max_length=assistant.settings.max_question_chars,
                 )
-                choices = [ANSWERER_LABELS[a].format(llm=assistant.settings.llm) for a in assistant.answerers]
+                choices = [ANSWERER_LABELS[a].format(llm=assistant.settings.llm) for a in assistant.modes]
                 answerer = gr.Radio(
-                    list(zip(choices, assistant.answerers, strict=True)),
-                    value=assistant.answerers[0],
+                    list(zip(choices, assistant.modes, strict=True)),
+                    value=assistant.modes[0],
                     label="Answers",
                     visible=len(choices) > 1,  # only a choice when a language model is configured
                     elem_id="answerer",

@@ -17,29 +17,35 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from rag import Answer, Assistant, RagError
-from ui.api import BadBody, read_json, status_of
+from rag.errors import InvalidInput, NotFound
+from rag.response import Response
+from ui.api import read_json
 
-MODELS = {"extractive": "news-qa", "llm": "news-qa-llm"}  # one model name per answerer
+MODELS = {"extractive": "news-qa", "llm": "news-qa-llm"}  # one model name per answer mode
 EXTRA = "news_qa"  # the response field holding the structured answer
 SOURCES = "\n\nSources:\n"  # where the answer ends and our own Sources list begins
 
 
-def openai_error(status: int, message: str, param: str | None = None, code: str | None = None) -> JSONResponse:
-    """OpenAI's error shape, so its clients raise their usual exceptions with our message."""
-    kind = "invalid_request_error" if status < 500 else "server_error"
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status)
+class BadChat(InvalidInput):
+    """A chat request we cannot answer (400); ``param`` names the offending field as OpenAI does.
 
+    Its status comes from the error table like every error's; ``ui.errors`` words it in OpenAI's shape.
+    """
 
-class BadChat(ValueError):
-    """A chat request we cannot answer; ``param`` names the offending field as OpenAI does."""
+    code: str | None = None
 
-    def __init__(self, message: str, param: str | None = None, status: int = 400, code: str | None = None):
+    def __init__(self, message: str, param: str | None = None):
         super().__init__(message)
-        self.param, self.status, self.code = param, status, code
+        self.param = param
+
+
+class UnknownModel(NotFound, BadChat):
+    """A model this server does not have (404 ``model_not_found``)."""
+
+    code = "model_not_found"
 
 
 def conversation(messages: object) -> tuple[str, list[tuple[str, str]]]:
@@ -101,52 +107,42 @@ def sources_text(answer: Answer) -> str:
 def router(assistant: Assistant) -> APIRouter:
     v1 = APIRouter(prefix="/v1")
     limit = assistant.settings.max_body_bytes
-    answerer_of = {MODELS[a]: a for a in assistant.answerers}
+    mode_of = {MODELS[m]: m for m in assistant.modes}
 
     @v1.get("/models")
     def models() -> dict:
-        """One model per answerer on this server; the first is the default."""
-        listed = [
-            {"id": MODELS[a], "object": "model", "created": 0, "owned_by": "news-qa"} for a in assistant.answerers
-        ]
+        """One model per answer mode on this server; the first is the default."""
+        listed = [{"id": MODELS[a], "object": "model", "created": 0, "owned_by": "news-qa"} for a in assistant.modes]
         return {"object": "list", "data": listed}
 
     async def read_chat(request: Request) -> tuple[str, list[tuple[str, str]], str, str, bool]:
-        """The checked request: question, history, model name, answerer and whether to stream."""
-        try:
-            body = await read_json(request, limit)
-        except BadBody as bad:
-            raise BadChat(str(bad), status=bad.status) from None
+        """The checked request: question, history, model name, answer mode and whether to stream."""
+        body = await read_json(request, limit)
         if not isinstance(body, dict):
             raise BadChat('the body must be a JSON object: {"model": "news-qa", "messages": [...]}')
-        model = body.get("model", MODELS[assistant.answerers[0]])
+        model = body.get("model", MODELS[assistant.modes[0]])
         if not isinstance(model, str):
             raise BadChat('"model" must be a string: news-qa', "model")
-        if model not in answerer_of:
-            names = ", ".join(answerer_of)
-            raise BadChat(f"unknown model {model[:80]!r}; this server has: {names}", "model", 404, "model_not_found")
+        if model not in mode_of:
+            names = ", ".join(mode_of)
+            raise UnknownModel(f"unknown model {model[:80]!r}; this server has: {names}", "model")
         stream = body.get("stream", False)
         if not isinstance(stream, bool):
             raise BadChat('"stream" must be true or false', "stream")
         question, history = conversation(body.get("messages"))
-        return question, history, model, answerer_of[model], stream
+        return question, history, model, mode_of[model], stream
 
     @v1.post("/chat/completions")
     async def chat_completions(request: Request):
         """An OpenAI chat completion whose content is the cited answer; ``news_qa`` holds its structure."""
-        try:
-            question, history, model, answerer, stream = await read_chat(request)
-            pieces = await run_in_threadpool(assistant.stream, question, history, answerer)
-            first = await run_in_threadpool(next, pieces)  # errors before the first piece keep their status
-        except BadChat as bad:
-            return openai_error(bad.status, str(bad), bad.param, bad.code)
-        except RagError as problem:
-            return openai_error(status_of(problem), str(problem))
+        question, history, model, mode, stream = await read_chat(request)
+        response = await run_in_threadpool(assistant.stream, question, history, mode)
+        await run_in_threadpool(response.begin)  # errors before the first sentence keep their status
         completion = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": model}
         if stream:
-            events = _events(completion, _chain(first, pieces))
+            events = _events(completion, response)
             return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        answer = first if isinstance(first, Answer) else await run_in_threadpool(_last, pieces)
+        answer = await run_in_threadpool(lambda: response.answer)
         message = {"role": "assistant", "content": reply_text(answer)}
         return completion | {
             "object": "chat.completion",
@@ -157,18 +153,7 @@ def router(assistant: Assistant) -> APIRouter:
     return v1
 
 
-def _chain(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:
-    yield first
-    if not isinstance(first, Answer):
-        yield from rest
-
-
-def _last(pieces: Iterator[str | Answer]) -> Answer:
-    *_, answer = pieces
-    return answer
-
-
-def _events(completion: dict, pieces: Iterator[str | Answer]) -> Iterator[str]:
+def _events(completion: dict, response: Response) -> Iterator[str]:
     """Server-sent events: the role, each sentence once it is ready, the Sources, ``news_qa``, ``[DONE]``.
 
     A language model's checked sentences are sent as they come; if the final answer differs from them
@@ -184,25 +169,23 @@ def _events(completion: dict, pieces: Iterator[str | Answer]) -> Iterator[str]:
     yield event({"role": "assistant", "content": ""})
     sent = ""
     try:
-        for piece in pieces:
-            if isinstance(piece, str):
-                yield event({"content": (" " if sent else "") + piece})
-                sent += (" " if sent else "") + piece
-                continue
-            answer = piece
-            if not sent:
-                for sentence in _sentences(answer):
-                    yield event({"content": (" " if sent else "") + sentence})
-                    sent += (" " if sent else "") + sentence
-                rest = ""
-            elif answer.answer.startswith(sent):
-                rest = answer.answer[len(sent) :]
-            else:  # the streamed sentences were replaced (a fallback): say so, then the final answer
-                rest = f"\n\n{answer.answer}"
-            notice = f"\n\nNote: {answer.notice}" if answer.notice else ""
-            if tail := rest + notice + sources_text(answer):
-                yield event({"content": tail})
-            yield event({}, "stop", **{EXTRA: answer.to_dict()})
+        for sentence in response:
+            yield event({"content": (" " if sent else "") + sentence})
+            sent += (" " if sent else "") + sentence
+        answer = response.answer
+        if not sent:
+            for sentence in _sentences(answer):
+                yield event({"content": (" " if sent else "") + sentence})
+                sent += (" " if sent else "") + sentence
+            rest = ""
+        elif answer.answer.startswith(sent):
+            rest = answer.answer[len(sent) :]
+        else:  # the streamed sentences were replaced (a fallback): say so, then the final answer
+            rest = f"\n\n{answer.answer}"
+        notice = f"\n\nNote: {answer.notice}" if answer.notice else ""
+        if tail := rest + notice + sources_text(answer):
+            yield event({"content": tail})
+        yield event({}, "stop", **{EXTRA: answer.to_dict()})
     except RagError as problem:
         body = {"message": str(problem), "type": "invalid_request_error", "param": None, "code": None}
         yield f"data: {json.dumps({'error': body})}\n\n"

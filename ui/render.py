@@ -6,8 +6,9 @@ from html import escape
 from urllib.parse import quote as url_quote
 
 from rag.articles import ArticleInfo
-from rag.assistant import Answer, Citation, quoted
+from rag.compose import quoted
 from rag.filters import shown_date
+from rag.results import Answer, Citation
 
 NOT_COVERED = "The articles don't cover this."
 CONTEXT_CHARS = 240  # of the surrounding passage shown on each side of a quote

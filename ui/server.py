@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from rag import Assistant, RagError, Settings
-from ui import api, chat, mcp_server, newsroom, openai_api
+from ui import api, chat, errors, mcp_server, newsroom, openai_api
 
 OPEN_PATHS = ("/api/health",)  # monitoring needs no login
 CLIENT_PATHS = ("/v1/", "/mcp/")  # OpenAI and MCP clients, which may log in with the API token
@@ -33,9 +33,7 @@ def create_app(assistant: Assistant) -> FastAPI:
     app.include_router(openai_api.router(assistant))  # /v1: OpenAI-compatible chat
     app.add_route(mcp_server.PATH, tools_app)  # MCP over streamable HTTP
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
+    errors.install(app)  # the error table's statuses, in each API's error shape
 
     demo = chat.build(assistant)
     demo.queue(default_concurrency_limit=8, max_size=256)
@@ -76,9 +74,8 @@ def _require_login(app: FastAPI, settings: Settings) -> None:
             return await call_next(request)
         challenge = {"WWW-Authenticate": 'Basic realm="news-qa"' if expected else "Bearer"}
         if path.startswith("/v1/"):
-            refused = openai_api.openai_error(
-                401, "login required: send the API token as the key", code="invalid_api_key"
-            )
+            body = errors.openai_body(401, "login required: send the API token as the key", code="invalid_api_key")
+            refused = JSONResponse(body, status_code=401)
         else:
             refused = JSONResponse({"error": "login required"}, status_code=401)
         refused.headers.update(challenge)

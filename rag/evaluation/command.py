@@ -22,6 +22,7 @@ from rag.evaluation.gate import read_baseline, regressions, write_baseline
 from rag.evaluation.report import console_table, figure_tables, kind_table, write_figure, write_reports
 from rag.evaluation.runner import run_configs
 from rag.settings import Settings
+from rag.validation import problems
 
 EXIT_PASS, EXIT_REGRESSION = 0, 1
 MAX_SHOWN = 30  # failures printed to the terminal; the report lists them all
@@ -142,8 +143,7 @@ def _configured(settings: Settings, spec: str) -> Settings:
     try:
         return Settings.model_validate(settings.model_dump() | overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"--compare {spec!r}: {problems}") from None
+        raise InvalidInput(f"--compare {spec!r}: {problems(exc)}") from None
 
 
 def _read_overrides(path: Path) -> dict:

@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints, ValidationError, model_validator
 
 from rag.errors import InvalidInput
+from rag.validation import problems
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 UNANSWERABLE = "unanswerable"
@@ -80,8 +81,7 @@ def load_cases(path: Path) -> list[Case]:
         try:
             case = Case.model_validate(record)
         except ValidationError as exc:
-            problems = "; ".join(_problem(e) for e in exc.errors())
-            raise InvalidInput(f"{path}:{number}: {problems}") from exc
+            raise InvalidInput(f"{path}:{number}: {problems(exc)}") from exc
         if case.id in seen:
             raise InvalidInput(f"{path}:{number}: duplicate id {case.id!r}")
         seen.add(case.id)
@@ -89,8 +89,3 @@ def load_cases(path: Path) -> list[Case]:
     if not cases:
         raise InvalidInput(f"{path}: the evaluation set is empty")
     return cases
-
-
-def _problem(error: dict) -> str:
-    where = ".".join(map(str, error["loc"])) or "record"
-    return f"{where}: {error['msg'].removeprefix('Value error, ')}"

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from rag.errors import StorageError
+from rag.errors import LockTimeout
 from rag.store.faults import folder
 
 LOCK_POLL = 0.05  # seconds between tries of a busy lock
@@ -64,7 +64,7 @@ class IndexLock:
                 pass
             waited = time.monotonic() - began
             if wait is not None and waited >= wait:
-                raise StorageError(
+                raise LockTimeout(
                     f"the index in {folder(self.data_dir)} stayed locked for {wait:g} s by "
                     f"{lock_holders(lock)}; try again when it has finished"
                 )
