@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 from langchain_core.documents import Document
 
 from rag.answer import decide
 from rag.answer_model import AnswerModel, LinearModel
-from rag.calibration import Labelled, _fit_choice, read_questions
+from rag.calibration import Labelled, fit_choice, read_questions
 from rag.errors import InvalidInput
 from rag.evidence import Evidence, SentenceEvidence, sentence_features
 from rag.nlp import shared_parser
 from rag.question import analyse
 from rag.rerank import Scored, Sentence
 from rag.spans import Candidate
+from tests.conftest import GENERAL
+from tests.servers import RAG
 
 
 def test_question_files_may_carry_any_extra_fields_and_no_kind(tmp_path):
@@ -71,10 +74,52 @@ def test_the_candidate_ranking_learns_what_tells_the_answer_from_its_neighbours(
         asked = analyse(shared_parser()("What did it encourage?"))
         evidence = Evidence(asked, [_sentence_with(features, f"{rival} and {answer}.", asked)])
         cases.append(Labelled(str(n), "toy", "What did it encourage?", [answer], ["a.txt"], True, "a.txt", evidence))
-    choice = _fit_choice(cases)
+    choice = fit_choice(cases)
     assert choice.intercept == 0.0  # a ranking: only differences between candidates count
     assert choice.coef["same_governor"] > 0.5
     assert abs(choice.coef.get("length", 0.0)) < choice.coef["same_governor"] / 4
     model = AnswerModel(LinearModel({}, 0.0), LinearModel({}, 0.0), LinearModel({}, 5.0), 0.5, 0.0, "toy", choice)
     decision = decide(cases[0].evidence, model)
     assert decision.short.text == "answer0"
+
+
+@pytest.mark.slow
+def test_rag_calibrate_fits_a_model_the_assistant_can_load_and_writes_the_tradeoff(tmp_path):
+    """End to end on a corpus the shipped model never saw: index, gather, cross-validate by article, fit."""
+    records = [
+        {"question": "When did the footbridge open?", "answers": ["14 March 2024"], "sources": ["bridge.txt"]},
+        {"question": "How long is the bridge?", "answers": ["280 metres"], "sources": ["bridge.txt"]},
+        {"question": "Who designed the footbridge?", "answers": ["Arup"], "sources": ["bridge.txt"]},
+        {"question": "Who owns the footbridge's cafe?", "answerable": False, "written_against": "bridge.txt"},
+        {
+            "question": "How many residents were told to leave?",
+            "answers": ["77", "About 77"],
+            "sources": ["volcano.txt"],
+        },
+        {
+            "question": "Which agency announced the alert?",
+            "answers": ["Japan Meteorological Agency", "JMA"],
+            "sources": ["volcano.txt"],
+        },
+        {"question": "How many people died in the eruption?", "answerable": False, "written_against": "volcano.txt"},
+        {
+            "question": "What is the name of the volcano's crater lake?",
+            "answerable": False,
+            "written_against": "volcano.txt",
+        },
+    ]
+    questions = tmp_path / "general.jsonl"
+    questions.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    model_file, out = tmp_path / "model.json", tmp_path / "report"
+    command = [RAG, "calibrate", "--questions", f"general={questions}",
+               "--corpus", str(GENERAL), "--data-dir", str(tmp_path / "data"), "--write", str(model_file),
+               "--out", str(out), "--no-progress"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "general (articles unseen by the fit" in result.stdout
+    model = AnswerModel.load(model_file)
+    assert model.choice is not None and model.span.coef and model.answerable.coef
+    assert "8 questions" in model.fitted_on
+    table = (out / "tradeoff.md").read_text(encoding="utf-8")
+    assert table.startswith("| threshold | general:") and "**(default)**" in table
+    assert (out / "tradeoff.png").read_bytes().startswith(b"\x89PNG")
