@@ -152,7 +152,7 @@ class Assistant:
             rewritten = self.generator.rewrite(question, history)
             if rewritten:
                 query = dataclasses.replace(query, standalone=rewritten)
-        documents, scored = self._search(query, filters)
+        documents, scored = self.rank(query, filters)
         decision = self.answerer.select(query, scored)
         if not decision.chosen:  # weak evidence: abstain before any model is asked
             unmatched = filters and not documents
@@ -175,17 +175,21 @@ class Assistant:
 
     def search(self, question: str, history: History = (), filters: ArticleFilter | None = None) -> list[Document]:
         """The passages retrieved for a question, best first (reranked unless ``rerank`` is off)."""
-        return self._search(self._query(question, history), filters)[0]
+        return self.rank(self._query(question, history), filters)[0]
 
     def ranked(self, question: str, history: History = (), filters: ArticleFilter | None = None) -> list[Scored]:
         """Every candidate sentence with its scores, best first: what ``ask`` chose from, and why."""
-        return self._search(self._query(question, history), filters)[1]
+        return self.rank(self._query(question, history), filters)[1]
 
     def _query(self, question: str, history: History) -> Query:
         return Query.build(check_question(question, self.settings.max_question_chars), check_history(history))
 
-    def _search(self, query: Query, filters: ArticleFilter | None = None) -> tuple[list[Document], list[Scored]]:
-        """retrieve → rerank (the evaluation overrides this to keep the ranking an answer came from)."""
+    def rank(self, query: Query, filters: ArticleFilter | None = None) -> tuple[list[Document], list[Scored]]:
+        """retrieve → rerank for an analysed query: passages and scored sentences, best first.
+
+        Every question passes through here, so a subclass may override it to observe the ranking an
+        answer came from (``rag eval`` does, to score hit@k without searching twice).
+        """
         return self.searcher.search(query, filters)
 
     def stats(self) -> Stats:

@@ -74,8 +74,8 @@ class ScoringAssistant(Assistant):
 
     last_ranked: list[Document] | None = None
 
-    def _search(self, query, filters=None):
-        documents, scored = super()._search(query, filters)
+    def rank(self, query, filters=None):
+        documents, scored = super().rank(query, filters)
         self.last_ranked = documents
         return documents, scored
 
