@@ -15,10 +15,10 @@ from rag.answer_model import AnswerModel, LinearModel
 from rag.conversation import Query
 from rag.evidence import Evidence, SentenceEvidence, answerable_features, gather
 from rag.nlp import Parser
-from rag.rerank import Scored, Sentence, candidates
+from rag.rerank import Scored
 from rag.similarity import VectorCache
 
-__all__ = ["Decision", "ExtractiveAnswerer", "Scored", "Sentence", "ShortAnswer", "candidates", "decide"]
+__all__ = ["DEPTH", "Decision", "ExtractiveAnswerer", "ShortAnswer", "decide", "sentence_inputs"]
 
 DEPTH = 8  # sentences the answer model reads (the reranker orders all of them)
 MARGIN = 0.15  # further evidence sentences must be this close to the best one's probability
