@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
+from rag import errors
 from rag.settings import Settings
 from tests.conftest import REPO
 from tests.servers import RAG
@@ -75,6 +76,21 @@ def test_a_new_setting_makes_the_settings_page_stale(monkeypatch):
     monkeypatch.setattr(gen_docs, "Settings", Extended)
     assert gen_docs.stale() == [gen_docs.SETTINGS_PAGE]
     assert "| `harbour_knob` | integer, ≥ 1 | `3` | `RAG_HARBOUR_KNOB` | `--harbour-knob` |" in gen_docs.settings_page()
+
+
+def test_the_operating_page_shows_the_error_table_the_code_applies(monkeypatch):
+    """A status changed in rag/errors.py makes the generated table on the operating page stale."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import gen_docs
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    page = (REPO / "docs" / "operating.md").read_text(encoding="utf-8")
+    for kind, meaning in errors.TABLE.items():
+        assert f"| `{kind.__name__}` |" in page and f"| {meaning.status} | {meaning.exit_code} |" in page
+    changed = dict(errors.TABLE) | {errors.EmptyIndex: errors.Meaning(404, errors.EXIT_USAGE)}
+    monkeypatch.setattr(gen_docs.errors, "TABLE", changed)
+    assert gen_docs.stale() == [gen_docs.OPERATING]
 
 
 @pytest.mark.slow  # a `rag` process, the build or the benchmark: seconds to minutes
