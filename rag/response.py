@@ -1,6 +1,6 @@
 """A streamed answer: iterate it for the checked sentences as they come, then read ``.answer``::
 
-    response = assistant.stream("How many casualties did the ISIS attack in Moscow cause?")
+    response = assistant.stream("When did the footbridge open?", mode="llm")
     for sentence in response:  # a language model's checked sentences; none when the answer is quoted
         print(sentence)
     response.answer  # the final Answer, authoritative: after a fallback it replaces what was streamed
