@@ -16,7 +16,7 @@ from rag.answer import ShortAnswer
 from rag.evaluation import load_cases, read_baseline, regressions
 from rag.evaluation.dataset import Case
 from rag.evaluation.metrics import score, token_f1
-from rag.evaluation.runner import Run, ScoringAssistant, evaluate, run_configs
+from rag.evaluation.runner import Run, ScoringAssistant, evaluate, index_folder, run_configs
 from tests.conftest import REPO, SEEDS
 from tests.servers import RAG
 
@@ -356,3 +356,11 @@ def _credit_each_passage_to_the_next_article(collection) -> None:
         source, path, title = owner[files[(files.index(meta["source"]) + 1) % len(files)]]
         moved.append(meta | {"source": source, "path": path, "title": title})
     collection.update(ids=found["ids"], metadatas=moved)
+
+
+def test_settings_that_change_the_stored_vectors_get_their_own_evaluation_index(tmp_path):
+    """``--compare chunk_vectors=mean`` must index again, not score the default's vectors twice."""
+    default = Settings(data_dir=tmp_path)
+    assert index_folder(default) != index_folder(default.model_copy(update={"chunk_vectors": "mean"}))
+    assert index_folder(default) != index_folder(default.model_copy(update={"chunk_tokens": 120}))
+    assert index_folder(default) == index_folder(default.model_copy(update={"top_k": 3}))  # a search setting

@@ -32,6 +32,7 @@ INDEX_FIELDS = (
     "tokenizer",
     "chunk_tokens",
     "chunk_overlap_tokens",
+    "chunk_vectors",
     "collection",
 )
 
