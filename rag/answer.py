@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rag.answer_model import AnswerModel, LinearModel
 from rag.conversation import Query
-from rag.evidence import Evidence, SentenceEvidence, answerable_features, gather
+from rag.evidence import Evidence, Rarity, SentenceEvidence, answerable_features, gather
 from rag.nlp import Parser
 from rag.rerank import Scored
 from rag.similarity import VectorCache
@@ -90,14 +90,24 @@ def _short_answer(evidence: Evidence, best: SentenceEvidence, model: AnswerModel
 
 
 class ExtractiveAnswerer:
-    def __init__(self, vectors: VectorCache, model: AnswerModel, parser: Parser, *, max_sentences: int):
+    def __init__(
+        self,
+        vectors: VectorCache,
+        model: AnswerModel,
+        parser: Parser,
+        *,
+        max_sentences: int,
+        rarity: Rarity | None = None,
+    ):
+        """``rarity``: how rare words are in the indexed articles (``Searcher.rarity``), for the evidence."""
         self.vectors = vectors
         self.model = model
         self.parser = parser
         self.max_sentences = max_sentences
+        self.rarity = rarity
 
     def evidence(self, query: Query, scored: list[Scored]) -> Evidence:
-        return gather(self.parser, query, scored, DEPTH)
+        return gather(self.parser, query, scored, DEPTH, self.rarity)
 
     def select(self, query: Query, scored: list[Scored]) -> Decision:
         """The evidence sentences (no near-duplicates, at most ``max_sentences``) and the short answer."""

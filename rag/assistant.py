@@ -93,6 +93,7 @@ class Assistant:
             AnswerModel.load(self.settings.answer_model),
             shared_parser(),
             max_sentences=self.settings.max_answer_sentences,
+            rarity=self.searcher.rarity,
         )
 
     @cached_property

@@ -7,7 +7,9 @@ once (``rag.nlp``) and describes:
 - each sentence: its retrieval scores, how much of the question's names, numbers and words its
   passage holds, and (added by the model) how good its best candidate is;
 - the question as a whole (``answerable_features``): how well the best sentence and its passage
-  cover the question, the margin over the runner-up, the class of question.
+  cover the question, its words weighed by how rare they are in the indexed articles (BM25's idf),
+  whether one of the two is negated and the other not, the margin over the runner-up, the class
+  of question.
 
 Everything here is general: a question about any topic is described by the same features.
 """
@@ -15,6 +17,7 @@ Everything here is general: a question about any topic is described by the same 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from spacy.tokens import Doc
@@ -22,10 +25,12 @@ from spacy.tokens import Doc
 from rag.conversation import Query
 from rag.multilingual import foreign_script
 from rag.nlp import Parser
-from rag.question import Question, analyse
-from rag.rerank import Scored
+from rag.question import Question, analyse, is_negated
+from rag.rerank import Scored, Sentence
 from rag.spans import Candidate, describe
 from rag.text import terms
+
+Rarity = Callable[[Iterable[str]], Mapping[str, float]]  # words -> how rare in the articles (0..1]
 
 
 @dataclass(frozen=True)
@@ -42,11 +47,15 @@ class Evidence:
     sentences: list[SentenceEvidence]
 
 
-def gather(parser: Parser, query: Query, scored: list[Scored], depth: int) -> Evidence:
-    """Features of the question and of its ``depth`` best-ranked sentences."""
+def gather(parser: Parser, query: Query, scored: list[Scored], depth: int, rarity: Rarity | None = None) -> Evidence:
+    """Features of the question and of its ``depth`` best-ranked sentences.
+
+    ``rarity`` (``Searcher.rarity``) weighs the question's words by how rare they are in the articles;
+    without it every word weighs the same.
+    """
     top = scored[:depth]
     docs = parser.parse([query.standalone, *(s.sentence.text for s in top)])
-    question = analyse(docs[0])
+    question = analyse(docs[0], rarity)
     sentences = []
     for rank, (item, doc) in enumerate(zip(top, docs[1:], strict=True)):
         spans = describe(question, doc)
@@ -69,6 +78,7 @@ def sentence_features(question: Question, item: Scored, rank: int, doc: Doc) -> 
         "numbers_in_passage": _contained(question.numbers, passage),
         "leans_on_previous": float(bool(sentence.lead)),
         "entities": math.log1p(len(doc.ents)),
+        "negated": float(is_negated(doc)),
     }
     return features
 
@@ -88,7 +98,10 @@ def answerable_features(question: Question, ranked: list[tuple[SentenceEvidence,
         "missing_terms": math.log1p(missing),
         "no_names": float(not question.names),
         f"wh:{question.wh}": 1.0,
+        # A question negated where its best sentence is not (or the reverse) asks something it does not say.
+        "negation_mismatch": float(question.negated != bool(best.features.get("negated"))),
     }
+    features |= _rare_missing(question, best.scored.sentence)
     for name in ("terms_in_sentence", "terms_in_passage", "names_in_sentence", "names_in_passage"):
         features[name] = best.features[name]
     features["numbers_in_passage"] = best.features["numbers_in_passage"]
@@ -97,6 +110,24 @@ def answerable_features(question: Question, ranked: list[tuple[SentenceEvidence,
         # cannot be counted, so only the meaning scores speak; the model learns how far to trust them.
         features["other_script"] = 1.0
         features["other_script×meaning"] = best.scored.meaning
+    return features
+
+
+def _rare_missing(question: Question, sentence: Sentence) -> dict[str, float]:
+    """How much of the question, weighed by rarity, its best sentence and passage lack.
+
+    An unanswerable question that looks answerable usually differs from the text by one word (a
+    swapped name, "smallest" for "largest"): a rare word missing says more than several common ones.
+    """
+    if not question.terms:
+        return {}
+    total = sum(question.weight(t) for t in question.terms)
+    features = {}
+    for where, text in (("sentence", sentence.in_context), ("passage", sentence.chunk.page_content)):
+        present = set(terms(text))
+        missing = [question.weight(t) for t in question.terms if t not in present]
+        features[f"rare_missing_in_{where}"] = sum(missing) / total
+        features[f"rarest_missing_in_{where}"] = max(missing, default=0.0)
     return features
 
 

@@ -67,6 +67,23 @@ class BM25Index:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def rarity(self, words: Iterable[str]) -> dict[str, float]:
+        """How rare each (folded) word is among the indexed sentences: its BM25 idf over the highest
+        possible, so 1.0 for a word no sentence has and near 0 for one nearly every sentence has.
+
+        The answerer weighs a question's words by it: a rare word missing from the best passage
+        (a swapped name, "smallest" for "largest") says far more than a common one.
+        """
+        n = len(self.ids)
+        ceiling = float(np.log1p((n + 0.5) / 0.5))
+        frequency = np.diff(self.matrix.indptr)  # sentences holding each term: one entry per (sentence, term)
+        found = {}
+        for word in words:
+            column = self.vocabulary.get(word)
+            count = int(frequency[column]) if column is not None else 0
+            found[word] = float(np.log1p((n - count + 0.5) / (count + 0.5))) / ceiling
+        return found
+
     def save(self, path: Path, fingerprint: str) -> bool:
         """Write the index for :meth:`load`, atomically (a reader never sees half a file).
 

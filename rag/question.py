@@ -7,7 +7,8 @@ class of question is learned from data (``rag.answer_model``), not written down 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
@@ -32,6 +33,12 @@ class Question:
     numbers: tuple[str, ...]  # numerals as written
     governor: str = ""  # the content word the wh-phrase hangs from ("encourage" in "What did X encourage?")
     role: str = ""  # the wh-phrase's grammatical role there (dobj, nsubj, pobj, ...)
+    negated: bool = False  # "Who did not ...?": the parse has a negation
+    rarity: Mapping[str, float] = field(default_factory=dict)  # term -> how rare in the indexed articles (0..1]
+
+    def weight(self, term: str) -> float:
+        """What a term of the question weighs: its rarity in the articles, or 1 when that is unknown."""
+        return self.rarity.get(term, 1.0)
 
     @property
     def wants_short_answer(self) -> bool:
@@ -48,8 +55,11 @@ def _wh_words(doc: Doc) -> list:
     return [t for t in found if t not in subordinate] + subordinate
 
 
-def analyse(doc: Doc) -> Question:
-    """The question's class from its first wh-word (or "how ...") and what that word modifies."""
+def analyse(doc: Doc, rarity: Callable[[Iterable[str]], Mapping[str, float]] | None = None) -> Question:
+    """The question's class from its first wh-word (or "how ...") and what that word modifies.
+
+    ``rarity`` (the lexical index's) weighs the question's terms by how rare they are in the articles.
+    """
     wh, head, governor, role = "other", "", "", ""
     for token in _wh_words(doc):
         governor, role = _attachment(token)
@@ -75,7 +85,24 @@ def analyse(doc: Doc) -> Question:
     names = {e.text.lower() for e in doc.ents if e.label_ not in ("CARDINAL", "ORDINAL", "QUANTITY", "PERCENT")}
     names |= {t.lower_ for t in doc if t.pos_ == "PROPN" and t.i > 0}
     numbers = tuple(dict.fromkeys(t.text for t in doc if t.like_num and any(c.isdigit() for c in t.text)))
-    return Question(doc.text, wh, head, frozenset(terms(doc.text)), tuple(sorted(names)), numbers, governor, role)
+    found = frozenset(terms(doc.text))
+    return Question(
+        doc.text,
+        wh,
+        head,
+        found,
+        tuple(sorted(names)),
+        numbers,
+        governor,
+        role,
+        negated=is_negated(doc),
+        rarity=dict(rarity(found)) if rarity else {},
+    )
+
+
+def is_negated(doc: Doc) -> bool:
+    """The parse marks a negation ("not", "never", "n't")."""
+    return any(token.dep_ == "neg" for token in doc)
 
 
 def _attachment(token) -> tuple[str, str]:

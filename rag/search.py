@@ -7,6 +7,7 @@ while an ingest runs; the reranker scores every sentence of the best ``rerank_de
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from functools import cached_property
 
 from langchain_core.documents import Document
@@ -64,6 +65,13 @@ class Searcher:
         if self.settings.rerank:
             documents = rerank_documents(documents, scored)
         return documents, scored
+
+    def rarity(self, words: Iterable[str]) -> dict[str, float]:
+        """Each word's rarity among the indexed sentences (``BM25Index.rarity``); empty without BM25."""
+        if not (uses_bm25(self.settings) and self.settings.top_sentences):
+            return {}
+        with self.store.reading():
+            return self.bm25.current().index.rarity(words)
 
     def _retriever(self, filters: ArticleFilter):
         """The fused searches, each restricted to the articles ``filters`` allows."""

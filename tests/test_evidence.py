@@ -13,6 +13,7 @@ from rag.evidence import answerable_features, gather
 from rag.nlp import shared_parser
 from rag.rerank import Reranker
 from rag.similarity import VectorCache
+from rag.text import terms
 from tests.conftest import FAKE
 from tests.test_rerank import general_candidates
 
@@ -80,3 +81,25 @@ def test_answerable_features_describe_the_best_sentence_and_its_margin():
         math.log1p(len(evidence.question.terms) * (1 - best.features["terms_in_passage"]))
     )
     assert answerable_features(evidence.question, [(best, 0.9, 0.7)])["margin"] == 0.9  # no runner-up
+
+
+def test_a_rare_question_word_missing_from_the_best_passage_weighs_more_than_a_common_one():
+    """An unanswerable question often differs from the text by one rare word (here "goalkeeping")."""
+    query = Query.build("Who is Northfield United's new goalkeeping coach?")
+    best = RERANKER.score(query, general_candidates())[:1]
+
+    def features_with(rarity):
+        evidence = gather(shared_parser(), query, best, 1, lambda words: {w: rarity(w) for w in words})
+        return answerable_features(evidence.question, [(evidence.sentences[0], 0.9, 0.7)]), evidence
+
+    plain, evidence = features_with(lambda word: 1.0)
+    passage = set(terms(best[0].sentence.chunk.page_content))
+    missing = [t for t in evidence.question.terms if t not in passage]
+    assert "goalkeep" in missing
+    assert plain["rare_missing_in_passage"] == pytest.approx(len(missing) / len(evidence.question.terms))
+    rare, _ = features_with(lambda word: 1.0 if word == "goalkeep" else 0.1)
+    assert rare["rare_missing_in_passage"] > plain["rare_missing_in_passage"]
+    assert rare["rarest_missing_in_passage"] == 1.0
+    common, _ = features_with(lambda word: 0.1 if word == "goalkeep" else 1.0)
+    assert common["rarest_missing_in_passage"] == pytest.approx(max([0.1] + [1.0 for t in missing if t != "goalkeep"]))
+    assert plain["negation_mismatch"] == float(bool(evidence.sentences[0].features["negated"]))

@@ -51,3 +51,16 @@ def test_an_index_that_cannot_be_saved_is_still_usable(tmp_path):
     index = BM25Index(ROWS)
     assert index.save(blocked / "bm25.npz", fingerprint(["a"])) is False
     assert index.top(["muttaqi"], k=1)[0][0] == "a" and list(tmp_path.iterdir()) == [blocked]
+
+
+def test_rarity_is_one_for_a_word_no_sentence_has_and_lower_the_more_sentences_have_it():
+    rarity = BM25Index(ROWS).rarity(["muttaqi", "moscow", "kabul"])
+    assert rarity["kabul"] == 1.0  # in no sentence: as rare as a word can be
+    assert 0.0 < rarity["moscow"] < rarity["muttaqi"] < 1.0  # in two sentences, in one
+
+
+def test_a_loaded_index_knows_the_same_rarities(tmp_path):
+    path = tmp_path / "bm25.npz"
+    BM25Index(ROWS).save(path, fingerprint(id_ for id_, _ in ROWS))
+    words = ["muttaqi", "moscow", "harbour", "kabul"]
+    assert BM25Index.load(path, fingerprint(["a", "b", "c"])).rarity(words) == BM25Index(ROWS).rarity(words)

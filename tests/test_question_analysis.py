@@ -88,3 +88,11 @@ def test_candidates_are_compared_with_the_others_of_their_sentence():
     assert closest == ["Sofia Almeida"]  # "Northfield United" repeats the question: no rival
     assert features["Lisbon"]["distance_over_closest"] > 0
     assert "distance_closest" not in features["Northfield United"]
+
+
+def test_a_negated_question_is_marked_so_and_its_terms_weigh_their_rarity():
+    assert question("Which river does the bridge not cross?").negated
+    assert not question("Which river does the bridge cross?").negated
+    rare = analyse(shared_parser()("Which river does the bridge cross?"), lambda words: {w: 0.25 for w in words})
+    assert rare.weight("river") == 0.25
+    assert question("Which river does the bridge cross?").weight("river") == 1.0  # unknown rarity: all weigh alike

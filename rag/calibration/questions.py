@@ -66,7 +66,8 @@ def gather(assistant, cases: list[Labelled], progress: bool = False) -> None:
     titles: dict[str, str] = {}
     for case in tqdm(cases, desc="gathering", unit="q", disable=not progress, file=sys.stderr):
         scored = assistant.ranked(case.question)
-        case.evidence = evidence_for(shared_parser(), Query.build(case.question), scored, DEPTH)
+        query = Query.build(case.question)
+        case.evidence = evidence_for(shared_parser(), query, scored, DEPTH, assistant.searcher.rarity)
         for item in scored:
             titles.setdefault(item.sentence.source, item.sentence.title)
     for case in cases:  # an article is what its files' titles share (one Wikipedia page, many paragraphs)
