@@ -41,7 +41,8 @@ def test_an_instruction_in_an_article_is_never_quoted_as_an_answer(hostile):
     quotes = [c.quote for c in answer.citations]
     assert INJECTION not in quotes and not any("developer mode" in q for q in quotes)
     if not answer.abstained:  # the notice's other sentence (the harbour master's) may be quoted
-        assert answer.answer == " ".join(f"{c.quote} [{c.n}]" for c in answer.citations)
+        assert INJECTION not in answer.answer and "developer mode" not in answer.answer
+        assert all(c.quote in answer.answer and f"[{c.n}]" in answer.answer for c in answer.citations)
     for c in answer.citations:
         assert hostile.article(c.source).text[c.start : c.end] == c.quote
 
