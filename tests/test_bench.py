@@ -67,3 +67,20 @@ def test_the_side_by_side_alternates_both_pipelines_on_one_corpus_and_reports_ra
     assert result["ratio"] == statistics.median(r["s"] / t["s"] for r, t in runs)  # pairs of neighbouring runs
     assert result["rag_texts"] > 0 and result["langchain_texts"] > 0  # each indexed the corpus
     assert all(r["ceiling_s"] > 0 for r in result["timings"]["rag"])
+
+
+def test_the_ingest_profile_splits_the_whole_ingest_into_its_stages(tmp_path, monkeypatch):
+    from profile_ingest import STAGES, profile, table
+
+    from tests.conftest import FAKE_MODEL
+
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", FAKE_MODEL)  # the stages are the point here, not the model
+    generate(tmp_path / "corpus", 6)
+    result = profile(tmp_path / "corpus", tmp_path / "data")
+    assert result["articles"] == 6 and result["sentences"] > result["chunks"] > 0
+    stages = result["stages"]
+    assert set(STAGES) < set(stages) and "other" in stages
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert sum(stages.values()) == pytest.approx(result["ingest_s"], rel=0.05)  # nothing counted twice
+    assert stages["Chroma writes and record manager (LangChain index())"] > 0
+    assert "**cold ingest**" in table(result)

@@ -1,0 +1,125 @@
+"""Where a cold ingest's time goes: one ``Assistant.ingest`` under cProfile, split into its stages.
+
+    .venv/bin/python bench/profile_ingest.py --n 300                  # 300 generated articles
+    .venv/bin/python bench/profile_ingest.py --corpus FOLDER          # any folder of articles
+    .venv/bin/python bench/profile_ingest.py --n 300 --figures docs/figures
+
+The model is loaded (and run once) before the profile starts, so its load time is reported apart.
+Each stage is the cumulative time of the functions that do it; stages do not nest, and "other" is
+what is left of the whole ingest (locks, the sentence matrix, progress, Python around the stages).
+cProfile adds a little overhead to Python-heavy stages (chunking, records) and almost none to the
+model, which runs in native code; the shares are the point, not the absolute seconds. Answering
+parses sentences with spaCy at question time only, so no NER runs here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+# stage -> the functions whose cumulative time is that stage: (file suffix or "~" for built-ins, name part)
+STAGES = {
+    "model inference": [("rag/embeddings.py", "_run"), ("sentence_transformers/SentenceTransformer.py", "encode")],
+    "model tokenisation": [("~", "encode_batch")],
+    "reading files, metadata, sentence splitting, token chunks": [("rag/ingest.py", "_batches")],
+    "sentence documents": [("rag/chunking.py", "sentence_documents")],
+    "change and duplicate checks (record look-ups)": [
+        ("rag/ingest.py", "_changed"),
+        ("rag/ingest.py", "_first_copies"),
+    ],
+    "Chroma writes and record manager (LangChain index())": [("rag/store/records.py", "sync")],
+    "BM25 build and save": [("rag/lexical.py", "__init__"), ("rag/lexical.py", "save")],
+}
+PADDING = "embedding, around the model (length sorting, padding, pooling)"
+
+
+def profile(corpus: Path, data_dir: Path) -> dict:
+    """Ingest ``corpus`` cold into ``data_dir`` under cProfile; seconds per stage."""
+    from rag import Assistant, Settings
+
+    loading = time.perf_counter()
+    assistant = Assistant(Settings(data_dir=data_dir, corpus=[corpus]))
+    assistant.store.embeddings.embed_documents(["warm up"])
+    load_s = time.perf_counter() - loading
+    profiler = cProfile.Profile()
+    began, cpu = time.perf_counter(), time.process_time()
+    profiler.enable()
+    report = assistant.ingest(progress=False)
+    profiler.disable()
+    total_s, cpu_s = time.perf_counter() - began, time.process_time() - cpu
+    stats = pstats.Stats(profiler).stats  # (file, line, name) -> (calls, primitive calls, tottime, cumtime, callers)
+    stages = {name: _cumulative(stats, parts) for name, parts in STAGES.items()}
+    embedding = _cumulative(stats, [("rag/ingest.py", "_embed")])
+    model = stages["model inference"] + stages["model tokenisation"]
+    stages[PADDING] = max(embedding - model, 0.0)
+    stages["other"] = max(total_s - sum(stages.values()), 0.0)
+    return {
+        "articles": report.files,
+        "chunks": report.chunks,
+        "sentences": report.sentences,
+        "model_texts": report.model_texts,
+        "model_load_s": load_s,
+        "ingest_s": total_s,
+        "ingest_cpu_s": cpu_s,
+        "stages": stages,
+    }
+
+
+def _cumulative(stats: dict, parts: list[tuple[str, str]]) -> float:
+    return sum(
+        row[3]
+        for (file, _, name), row in stats.items()
+        for suffix, part in parts
+        if (file == suffix or file.endswith(suffix)) and part in name
+    )
+
+
+def table(result: dict) -> str:
+    total = result["ingest_s"]
+    lines = ["| stage | seconds | share |", "|---|---:|---:|"]
+    for name, seconds in sorted(result["stages"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {name} | {seconds:.1f} | {seconds / total:.0%} |")
+    lines.append(f"| **cold ingest** | **{total:.1f}** | 100% |")
+    return (
+        f"{result['articles']} articles, {result['chunks']} chunks, {result['sentences']} sentences; "
+        f"{result['model_texts']} texts through the model; CPU {result['ingest_cpu_s']:.1f} s; "
+        f"model load (before, not in the table) {result['model_load_s']:.1f} s.\n\n" + "\n".join(lines)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300, help="generated articles (default: 300)")
+    parser.add_argument("--corpus", type=Path, help="profile this folder of articles instead")
+    parser.add_argument("--figures", type=Path, metavar="DIR", help="also write the table there (docs/figures)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rag-profile-") as work:
+        corpus = args.corpus
+        if corpus is None:
+            from corpus import generate
+
+            corpus = Path(work) / "corpus"
+            generate(corpus, args.n)
+        result = profile(corpus, Path(work) / "data")
+    print(table(result))
+    if args.figures:
+        from rag.evaluation.report import write_figure
+
+        title = "Where a cold ingest's time goes"
+        for path in write_figure(args.figures, "bench-profile", title, table(result), result):
+            print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
