@@ -76,17 +76,13 @@ class BM25Index:
         """
         n = len(self.ids)
         ceiling = float(np.log1p((n + 0.5) / 0.5))
+        frequency = np.diff(self.matrix.indptr)  # sentences holding each term: one entry per (sentence, term)
         found = {}
         for word in words:
             column = self.vocabulary.get(word)
-            count = int(self.sentences_with[column]) if column is not None else 0
+            count = int(frequency[column]) if column is not None else 0
             found[word] = float(np.log1p((n - count + 0.5) / (count + 0.5))) / ceiling
         return found
-
-    @cached_property
-    def sentences_with(self) -> np.ndarray:
-        """How many sentences hold each term (the matrix has one entry per sentence and term)."""
-        return np.diff(self.matrix.indptr)
 
     def save(self, path: Path, fingerprint: str) -> bool:
         """Write the index for :meth:`load`, atomically (a reader never sees half a file).
@@ -213,11 +209,6 @@ class FreshLexical:
         self.path, self.generation, self.ids, self.rows, self.fetch, self.k = path, generation, ids, rows, fetch, k
         self._built: tuple[str | None, str, LexicalRetriever] | None = None  # (generation, fingerprint, retriever)
         self._lock = threading.Lock()
-
-    def latest(self) -> LexicalRetriever | None:
-        """The retriever the last :meth:`current` returned, without following the index (no lock needed)."""
-        built = self._built
-        return built[2] if built is not None else None
 
     def current(self) -> LexicalRetriever:
         """The retriever for the index as it is now, rebuilt only when its sentences changed."""

@@ -67,12 +67,11 @@ class Searcher:
         return documents, scored
 
     def rarity(self, words: Iterable[str]) -> dict[str, float]:
-        """Each word's rarity among the indexed sentences (``BM25Index.rarity``); empty without BM25.
-
-        Read from the BM25 index the last search used, so answering a question takes no second lock.
-        """
-        keywords = self.bm25.latest() if uses_bm25(self.settings) and self.settings.top_sentences else None
-        return keywords.index.rarity(words) if keywords is not None else {}
+        """Each word's rarity among the indexed sentences (``BM25Index.rarity``); empty without BM25."""
+        if not (uses_bm25(self.settings) and self.settings.top_sentences):
+            return {}
+        with self.store.reading():
+            return self.bm25.current().index.rarity(words)
 
     def _retriever(self, filters: ArticleFilter):
         """The fused searches, each restricted to the articles ``filters`` allows."""

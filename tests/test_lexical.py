@@ -64,22 +64,3 @@ def test_a_loaded_index_knows_the_same_rarities(tmp_path):
     BM25Index(ROWS).save(path, fingerprint(id_ for id_, _ in ROWS))
     words = ["muttaqi", "moscow", "harbour", "kabul"]
     assert BM25Index.load(path, fingerprint(["a", "b", "c"])).rarity(words) == BM25Index(ROWS).rarity(words)
-
-
-def test_the_latest_retriever_is_the_one_the_last_search_followed(tmp_path):
-    from rag.lexical import FreshLexical
-
-    generation = ["g1"]
-    fresh = FreshLexical(
-        tmp_path / "bm25.npz",
-        generation=lambda: generation[0],
-        ids=lambda: [id_ for id_, _ in ROWS],
-        rows=lambda: ROWS,
-        fetch=lambda ids: [],
-        k=3,
-    )
-    assert fresh.latest() is None  # nothing searched yet: no index to read rarities from
-    current = fresh.current()
-    generation[0] = "g2"  # another process wrote; latest() does not follow (that needs the lock)
-    assert fresh.latest() is current
-    assert current.index.rarity(["muttaqi"]) == BM25Index(ROWS).rarity(["muttaqi"])
