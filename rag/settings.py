@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     chunk_vectors: Literal["model", "mean"] = Field(
         "model",
         description="How a chunk gets its vector: the model embeds it (model), or the normalised mean of its "
-        "sentences' vectors (mean: half the model time, answers slightly worse; see docs/scale.md).",
+        "sentences' vectors weighted by the square root of their token counts (mean: half the model time, "
+        "answers slightly worse; see docs/scale.md).",
     )
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger files are refused rather than half-read.")
     lock_timeout: float = Field(

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.documents import Document
 
 from rag import Assistant
-from rag.chunking import sentences_of
+from rag.chunking import encoding, sentences_of
 from rag.settings import Settings
 from tests.conftest import write
 
@@ -131,7 +131,7 @@ def test_by_default_the_model_embeds_each_chunk_whole_and_each_sentence_text_onc
     assert np.allclose(chunks["embeddings"], store.embeddings.embed_documents(chunks["documents"]), atol=1e-5)
 
 
-def test_chunk_vectors_can_be_the_mean_of_their_sentences(tmp_path, corpus):
+def test_chunk_vectors_can_be_the_mean_of_their_sentences_weighted_by_length(tmp_path, corpus):
     assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus=[corpus], chunk_vectors="mean"))
     write(corpus, "harbour.txt", ARTICLE)
     write(corpus, "copy.txt", ARTICLE.replace("Harbour Reopens", "Port Reopens"))  # same sentences, another title
@@ -142,10 +142,15 @@ def test_chunk_vectors_can_be_the_mean_of_their_sentences(tmp_path, corpus):
     model = np.array(store.embeddings.embed_documents(sentences["documents"]))
     assert np.allclose(sentences["embeddings"], model, atol=1e-5)
     by_text = dict(zip(sentences["documents"], sentences["embeddings"], strict=True))
+    tokens = encoding(assistant.settings.tokenizer).encode
     chunks = store.vectors.get(include=["documents", "metadatas", "embeddings"])
     for text, meta, vector in zip(chunks["documents"], chunks["metadatas"], chunks["embeddings"], strict=True):
-        mean = np.mean([by_text[t] for t, _, _ in sentences_of(Document(page_content=text, metadata=meta))], axis=0)
+        parts = [t for t, _, _ in sentences_of(Document(page_content=text, metadata=meta))]
+        weights = [len(tokens(t)) ** 0.5 for t in parts]  # a long sentence weighs more, as in the model's pooling
+        mean = np.average([by_text[t] for t in parts], axis=0, weights=weights)
         assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+        plain = np.mean([by_text[t] for t in parts], axis=0)
+        assert len(set(weights)) == 1 or not np.allclose(vector, plain / np.linalg.norm(plain), atol=1e-5)
 
 
 def test_editing_one_sentence_embeds_only_that_sentence(assistant, corpus):
