@@ -34,6 +34,7 @@ from rag.chunking import chunk_article, encoding, sentence_documents, sentences_
 from rag.errors import InvalidInput
 from rag.loading import find_articles, load_article, shown_path
 from rag.settings import Settings
+from rag.splitcache import SplitCache
 from rag.store import CHUNKS, SENTENCES, Store
 from rag.vectorfile import SegmentWriter, text_key
 
@@ -81,8 +82,9 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     duplicates: list[str] = []
     writer = store.sentence_matrix.writer()
     bar = tqdm(total=len(files), desc="indexing", unit="file", disable=not show or not files, file=sys.stderr)
+    splits = SplitCache(settings.split_cache)
     try:
-        for loaded, done in _batches(sources, settings, report):
+        for loaded, done in _batches(sources, settings, report, splits):
             chunks = _first_copies(loaded, files, store, first_with, duplicates, report)
             sentences = [sentence_documents(documents) for documents in chunks]
             report.chunks += sum(map(len, chunks))
@@ -116,21 +118,25 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
             store.sentence_matrix.tidy()
     finally:
         bar.close()
+        splits.close()
         writer.commit()  # after a failure too: what was embedded is indexed, and its vectors are right
     report.seconds = time.perf_counter() - began
     return report
 
 
 def _batches(
-    files: dict[Path, str], settings: Settings, report: IngestReport
+    files: dict[Path, str], settings: Settings, report: IngestReport, splits: SplitCache
 ) -> Iterator[tuple[list[tuple[Path, list[Document]]], int]]:
-    """``([(file, its chunks), ...], files looked at)``, about ``BATCH_CHUNKS`` chunks at a time."""
+    """``([(file, its chunks), ...], files looked at)``, about ``BATCH_CHUNKS`` chunks at a time.
+
+    Sentence spans come from ``splits`` when the text was split before, and new ones are stored
+    with each batch: splitting was most of re-ingesting an unchanged corpus."""
     batch: list[tuple[Path, list[Document]]] = []
     size = looked = 0
     for path, source in files.items():
         looked += 1
         try:
-            article = load_article(path, settings.max_file_bytes, source)
+            article = load_article(path, settings.max_file_bytes, source, splits)
         except InvalidInput as problem:
             report.errors.append(str(problem))
             continue
@@ -146,6 +152,7 @@ def _batches(
         batch.append((path, documents))
         size += len(documents)
         if size >= BATCH_CHUNKS:
+            splits.flush()
             yield batch, looked
             batch, size, looked = [], 0, 0
     if batch or looked:

@@ -19,6 +19,7 @@ from pathlib import Path
 from rag.errors import InvalidInput
 from rag.metadata import Meta, MetadataError, read_meta
 from rag.sentences import split_sentences
+from rag.splitcache import SplitCache
 
 SUFFIXES = (".txt", ".md")
 
@@ -109,10 +110,11 @@ def shown_path(path: Path | str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-def load_article(path: Path, max_bytes: int, source: str = "") -> Article:
+def load_article(path: Path, max_bytes: int, source: str = "", splits: SplitCache | None = None) -> Article:
     """Read one article; raise :class:`InvalidInput` naming the file when it cannot be used.
 
-    ``source`` is what citations call it (default: the bare file name).
+    ``source`` is what citations call it (default: the bare file name); ``splits`` holds sentence
+    spans of texts split before (an ingest passes it, so unchanged files are not split again).
     """
     shown = shown_path(path)
     try:
@@ -135,7 +137,11 @@ def load_article(path: Path, max_bytes: int, source: str = "") -> Article:
         meta = read_meta(text)
     except MetadataError as problem:
         raise InvalidInput(f"{shown}: {problem}") from None
-    paragraphs = list(_paragraphs(text, meta.body_start))  # front matter and header lines are not article text
+    paragraphs = splits.get(text, meta.body_start) if splits is not None else None
+    if paragraphs is None:
+        paragraphs = list(_paragraphs(text, meta.body_start))  # front matter and header lines are not article text
+        if splits is not None and paragraphs:
+            splits.put(text, meta.body_start, paragraphs)
     if not paragraphs:
         raise InvalidInput(f"{shown}: empty file")
     first = paragraphs[0]

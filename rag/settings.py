@@ -149,6 +149,11 @@ class Settings(BaseSettings):
         return self.data_dir / "corpus"
 
     @property
+    def split_cache(self) -> Path:
+        """Sentence spans of texts already split (a function of the text alone: one file for every index)."""
+        return self.data_dir / "sentence-splits.sqlite"
+
+    @property
     def record_db(self) -> Path:
         """This machine's record of what it ingested: one file per index, so switching store never mixes them."""
         if self.chroma_url is None:
