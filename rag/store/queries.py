@@ -7,7 +7,8 @@ callers hold ``reading()`` or ``writing()`` around them as the index's sharing r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +32,7 @@ class Queries:
     vectors: Chroma
     sentence_vectors: Chroma
     sentence_matrix: VectorFile
+    unfinished_writes: Callable[[], AbstractContextManager[None]]  # from RecordKeeping
 
     def count(self) -> int:
         """Chunks in the index, without loading the embedding model."""
@@ -159,12 +161,13 @@ class Queries:
     def delete_paths(self, paths: list[str]) -> int:
         """Remove these files from every layer and its record manager; return the chunks removed."""
         removed = []
-        for vectors, records in self.layers() if paths else []:
-            ids = vectors.get(where=field_where(path=paths), include=[])["ids"]
-            if ids:
-                vectors.delete(ids=ids)
-                records.delete_keys(ids)
-            removed.append(len(ids))
+        with self.unfinished_writes():
+            for vectors, records in self.layers() if paths else []:
+                ids = vectors.get(where=field_where(path=paths), include=[])["ids"]
+                if ids:
+                    vectors.delete(ids=ids)
+                    records.delete_keys(ids)
+                removed.append(len(ids))
         return removed[0] if removed else 0
 
 

@@ -7,7 +7,8 @@ drop what a killed ingest left on one side only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy
@@ -94,15 +95,34 @@ class RecordKeeping:
         a file's new documents and the deletion of its old ones are one step (see ``rag.ingest``).
         Returns ``index()``'s counts (``num_added``, ``num_updated``, ``num_skipped``, ``num_deleted``)."""
         vectors, records = self.layers()[layer]
-        return index(
-            documents,
-            records,
-            vectors,
-            cleanup="incremental",
-            source_id_key="path",
-            key_encoder=key,
-            batch_size=min(max(len(documents), 1), MAX_BATCH),
-        )
+        with self.unfinished_writes():
+            return index(
+                documents,
+                records,
+                vectors,
+                cleanup="incremental",
+                source_id_key="path",
+                key_encoder=key,
+                batch_size=min(max(len(documents), 1), MAX_BATCH),
+            )
+
+    @property
+    def unfinished(self) -> Path:
+        """A file that exists while a write to the collections and their records may be half done."""
+        return self.settings.record_db.with_name(self.settings.record_db.name + ".unfinished")
+
+    @contextmanager
+    def unfinished_writes(self) -> Iterator[None]:
+        """Mark the index as possibly inconsistent until the writes inside finish.
+
+        A kill (or a failure) in between leaves the mark, and only then does the next ingest pay for
+        :meth:`repair`, which reads every id of both collections and their records (seconds at
+        10 000 articles: most of re-ingesting an unchanged corpus when it ran every time).
+        """
+        self.unfinished.parent.mkdir(parents=True, exist_ok=True)
+        self.unfinished.touch()
+        yield
+        self.unfinished.unlink(missing_ok=True)
 
     def reconcile(self) -> None:
         """Make the records and the collections agree before an ingest writes (inside ``writing()``).
@@ -110,12 +130,13 @@ class RecordKeeping:
         The collection is the truth when it is shared (a Chroma server other machines write to) or
         when the record file was lost: the records are rebuilt from it, and nothing is embedded again.
         Otherwise the local records are the truth, and what a killed ingest left half-written is
-        dropped so the next sync re-adds it.
+        dropped so the next sync re-adds it (only when the last write did not finish).
         """
         if self.settings.chroma_url or self.records_lost():
             self.reconcile_records()
-        else:
-            self.repair()
+        elif self.unfinished.exists():  # the last write to this index did not finish
+            with self.unfinished_writes():
+                self.repair()
 
     def records_lost(self) -> bool:
         """Whether a layer holds vectors but has no record of them (the record file was deleted)."""
