@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from rag.loading import find_articles, load_article, shown_path
 from rag.settings import Settings
 from rag.splitcache import SplitCache
 from rag.store import CHUNKS, SENTENCES, Store
+from rag.store.fingerprints import Indexed
 from rag.vectorfile import SegmentWriter, text_key
 
 BATCH_CHUNKS = 256  # chunks per index() call (with ~5x as many sentences): big enough to embed efficiently
@@ -82,6 +84,8 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     duplicates: list[str] = []
     writer = store.sentence_matrix.writer()
     bar = tqdm(total=len(files), desc="indexing", unit="file", disable=not show or not files, file=sys.stderr)
+    fingerprint_of = _skip_unchanged(sources, settings, store, first_with, report)
+    bar.update(len(files) - len(sources))
     splits = SplitCache(settings.split_cache)
     try:
         for loaded, done in _batches(sources, settings, report, splits):
@@ -91,9 +95,12 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
             report.sentences += sum(map(len, sentences))
             changed = _changed(store, chunks, sentences)
             report.skipped += sum(len(documents) for documents, redo in zip(chunks, changed, strict=True) if not redo)
+            whole = _whole(chunks, sentences, fingerprint_of)  # once written, every one of these is indexed whole
             chunks = [documents for documents, redo in zip(chunks, changed, strict=True) if redo]
             sentences = [documents for documents, redo in zip(sentences, changed, strict=True) if redo]
             if not chunks:
+                if whole and store.fingerprints is not None:
+                    store.fingerprints.record(whole)
                 bar.update(done)
                 continue
             flat = [[d for documents in per_file for d in documents] for per_file in (chunks, sentences)]
@@ -104,6 +111,8 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
                         store.sync(layer, [d for documents in per_file for d in documents], document_key)
                         for layer, per_file in enumerate((chunks, sentences))
                     ]
+                    if whole and store.fingerprints is not None:
+                        store.fingerprints.record(whole)
             finally:
                 store.precomputed.forget()
             report.embedded += results[0]["num_added"] + results[0]["num_updated"]
@@ -122,6 +131,52 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
         writer.commit()  # after a failure too: what was embedded is indexed, and its vectors are right
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _skip_unchanged(
+    sources: dict[Path, str], settings: Settings, store: Store, first_with: dict[str, Path], report: IngestReport
+) -> dict[Path, str]:
+    """Take the files the index holds whole, as they are now, out of ``sources`` (counted as skipped);
+    return the fingerprints of the rest, to record once they are indexed whole.
+
+    Their texts count as indexed first, so a new file with the same text is the copy, not them.
+    """
+    fingerprints = store.fingerprints
+    if fingerprints is None:
+        return {}
+    fingerprint_of: dict[Path, str] = {}
+    for path, source in list(sources.items()):
+        try:  # anything odd (too large, a FIFO, unreadable) is left to load_article to say why
+            status = path.stat()
+            if not stat.S_ISREG(status.st_mode) or status.st_size > settings.max_file_bytes:
+                continue
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        fingerprint = fingerprint_of[path] = fingerprints.of(raw, path, source)
+        held = fingerprints.indexed(path, fingerprint)
+        if held is None:
+            continue
+        del sources[path], fingerprint_of[path]
+        first_with.setdefault(held.file_hash, path)
+        report.files += 1
+        report.chunks += held.chunks
+        report.sentences += held.sentences
+        report.skipped += held.chunks
+    return fingerprint_of
+
+
+def _whole(
+    chunks: list[list[Document]], sentences: list[list[Document]], fingerprint_of: dict[Path, str]
+) -> list[tuple[Path, str, Indexed]]:
+    """``(path, fingerprint, what it holds)`` of each file of a batch, for ``FileFingerprints.record``."""
+    rows = []
+    for file_chunks, file_sentences in zip(chunks, sentences, strict=True):
+        path = Path(file_chunks[0].metadata["path"])
+        if path in fingerprint_of:
+            held = Indexed(file_chunks[0].metadata["file_hash"], len(file_chunks), len(file_sentences))
+            rows.append((path, fingerprint_of[path], held))
+    return rows
 
 
 def _batches(

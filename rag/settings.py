@@ -155,6 +155,11 @@ class Settings(BaseSettings):
         return self.data_dir / "sentence-splits.sqlite"
 
     @property
+    def indexed_files(self) -> Path:
+        """Fingerprints of the files each local index holds whole (``rag.store.fingerprints``)."""
+        return self.data_dir / "indexed-files.sqlite"
+
+    @property
     def record_db(self) -> Path:
         """This machine's record of what it ingested: one file per index, so switching store never mixes them."""
         if self.chroma_url is None:

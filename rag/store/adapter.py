@@ -27,6 +27,7 @@ from rag.settings import Settings
 from rag.store.client import collection_count, connect, forget_clients, open_local
 from rag.store.embedding import PrecomputedEmbeddings
 from rag.store.faults import FAILURES, StoreUnavailable, disk_cause, folder, storage_error
+from rag.store.fingerprints import FileFingerprints
 from rag.store.lock import IndexLock
 from rag.store.queries import Queries
 from rag.store.records import RecordKeeping, open_records
@@ -56,6 +57,19 @@ class Store(Queries, RecordKeeping):
         return load_embeddings(
             self.settings.embedding_model, self.settings.embed_batch_size, self.settings.embedding_backend
         )
+
+    @cached_property
+    def fingerprints(self) -> FileFingerprints | None:
+        """Files indexed whole, to skip unchanged ones early; None on a Chroma server others write to."""
+        if self.settings.chroma_url:
+            return None
+        settings = self.settings
+        with self.guarded():
+            return FileFingerprints(
+                settings.indexed_files,
+                settings.collection,
+                f"{settings.tokenizer}\0{settings.chunk_tokens}\0{settings.chunk_overlap_tokens}",
+            )
 
     @cached_property
     def client(self) -> chromadb.ClientAPI:

@@ -23,6 +23,7 @@ from rag.vectorfile import text_key
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
+    from rag.store.fingerprints import FileFingerprints
     from rag.vectorfile import VectorFile
 
 
@@ -33,6 +34,7 @@ class Queries:
     sentence_vectors: Chroma
     sentence_matrix: VectorFile
     unfinished_writes: Callable[[], AbstractContextManager[None]]  # from RecordKeeping
+    fingerprints: FileFingerprints | None
 
     def count(self) -> int:
         """Chunks in the index, without loading the embedding model."""
@@ -168,6 +170,8 @@ class Queries:
                     vectors.delete(ids=ids)
                     records.delete_keys(ids)
                 removed.append(len(ids))
+            if paths and self.fingerprints is not None:
+                self.fingerprints.forget(paths)
         return removed[0] if removed else 0
 
 

@@ -133,10 +133,14 @@ class RecordKeeping:
         dropped so the next sync re-adds it (only when the last write did not finish).
         """
         if self.settings.chroma_url or self.records_lost():
-            self.reconcile_records()
+            rebuilt = self.reconcile_records()
         elif self.unfinished.exists():  # the last write to this index did not finish
             with self.unfinished_writes():
-                self.repair()
+                rebuilt = self.repair()
+        else:
+            return
+        if rebuilt and self.fingerprints is not None:
+            self.fingerprints.clear()  # what they vouch for may be gone: check every file once
 
     def records_lost(self) -> bool:
         """Whether a layer holds vectors but has no record of them (the record file was deleted)."""
@@ -145,15 +149,18 @@ class RecordKeeping:
             for name, (_, records) in zip(self.names, self.layers(), strict=True)
         )
 
-    def reconcile_records(self) -> None:
-        """Rebuild a record manager from its collection when their sizes disagree.
+    def reconcile_records(self) -> int:
+        """Rebuild a record manager from its collection when their sizes disagree; return how many were.
 
         Runs before every ingest: a second machine sharing a Chroma server, a server that was reset or
         a deleted record file would otherwise re-embed everything or keep stale chunks forever.
         """
+        rebuilt = 0
         for name, (vectors, records) in zip(self.names, self.layers(), strict=True):
             if record_count(records) != self._held(name):
                 rebuild(records, ((id_, meta["path"]) for id_, meta in pages(vectors, "metadatas")))
+                rebuilt += 1
+        return rebuilt
 
     def repair(self) -> int:
         """Make Chroma and the records agree again after an ingest was killed half-way.
