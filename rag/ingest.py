@@ -84,7 +84,8 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
     duplicates: list[str] = []
     writer = store.sentence_matrix.writer()
     bar = tqdm(total=len(files), desc="indexing", unit="file", disable=not show or not files, file=sys.stderr)
-    fingerprint_of = _skip_unchanged(sources, settings, store, first_with, report)
+    with store.guarded():
+        fingerprint_of = _skip_unchanged(sources, settings, store, first_with, report)
     bar.update(len(files) - len(sources))
     splits = SplitCache(settings.split_cache)
     try:
@@ -100,7 +101,8 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
             sentences = [documents for documents, redo in zip(sentences, changed, strict=True) if redo]
             if not chunks:
                 if whole and store.fingerprints is not None:
-                    store.fingerprints.record(whole)
+                    with store.guarded():  # not writing(): nothing a reader sees changes
+                        store.fingerprints.record(whole)
                 bar.update(done)
                 continue
             flat = [[d for documents in per_file for d in documents] for per_file in (chunks, sentences)]

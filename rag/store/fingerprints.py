@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,7 +54,8 @@ class FileFingerprints:
         self.collection = collection
         self.settings_key = settings_key
         db.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(db, timeout=30, check_same_thread=False)
+        self._db = sqlite3.connect(db, timeout=30, check_same_thread=False)  # the server ingests in threads
+        self._lock = threading.Lock()
         with self._db:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS files (collection TEXT, path TEXT, fingerprint TEXT, file_hash TEXT, "
@@ -68,15 +70,16 @@ class FileFingerprints:
 
     def indexed(self, path: Path, fingerprint: str) -> Indexed | None:
         """What the index holds of ``path`` when it was indexed whole with this fingerprint, else None."""
-        row = self._db.execute(
-            "SELECT file_hash, chunks, sentences FROM files WHERE collection = ? AND path = ? AND fingerprint = ?",
-            (self.collection, str(path), fingerprint),
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT file_hash, chunks, sentences FROM files WHERE collection = ? AND path = ? AND fingerprint = ?",
+                (self.collection, str(path), fingerprint),
+            ).fetchone()
         return None if row is None else Indexed(*row)
 
     def record(self, rows: Iterable[tuple[Path, str, Indexed]]) -> None:
         """Remember files now indexed whole: ``(path, fingerprint, what it holds)``."""
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -86,11 +89,11 @@ class FileFingerprints:
             )
 
     def forget(self, paths: Iterable[str]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "DELETE FROM files WHERE collection = ? AND path = ?", [(self.collection, p) for p in paths]
             )
 
     def clear(self) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("DELETE FROM files WHERE collection = ?", (self.collection,))
