@@ -97,7 +97,7 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     from corpus import read_facts
 
     from rag import Assistant, Settings
-    from rag.embeddings import BULK_TEXTS
+    from rag.embeddings import warm_up
 
     settings = Settings(data_dir=data_dir, corpus=[corpus], collection=data_dir.name)
     assistant = Assistant(settings)
@@ -107,7 +107,7 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
                 assistant.store.client.delete_collection(name)
     began = time.perf_counter()
     embeddings = assistant.store.embeddings
-    embeddings.embed_documents(["warm up"] * BULK_TEXTS)  # a batch: loads the model an ingest uses
+    warm_up(embeddings)  # the model a large ingest uses, loaded first
     model_s = time.perf_counter() - began
 
     cpu = time.process_time()
@@ -259,11 +259,11 @@ def index_once(pipeline: str, corpus: Path, data_dir: Path) -> dict:
         Chroma.from_documents(documents=splits, embedding=model, persist_directory=str(data_dir))
         return {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, "texts": len(splits)}
     from rag import Assistant, Settings
-    from rag.embeddings import BULK_TEXTS
+    from rag.embeddings import warm_up
 
     settings = Settings(data_dir=data_dir, corpus=[corpus])
     assistant = Assistant(settings)
-    assistant.store.embeddings.embed_documents(["warm up"] * BULK_TEXTS)  # a batch: loads the model an ingest uses
+    warm_up(assistant.store.embeddings)  # the model a large ingest uses, loaded first
     began, cpu = time.perf_counter(), time.process_time()
     report = assistant.ingest(progress=False)
     result = {"s": time.perf_counter() - began, "cpu_s": time.process_time() - cpu, "texts": report.model_texts}

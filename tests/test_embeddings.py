@@ -71,15 +71,28 @@ class Counting(HashedEmbeddings):
         return super().embed_documents(texts)
 
 
-def test_questions_take_the_quick_model_and_ingest_batches_the_bulk_one():
+def test_questions_take_the_quick_model_and_a_large_ingest_s_batches_the_bulk_one():
     quick, bulk, loads = Counting(), Counting(), []
-    model = QuickAndBulk(quick, lambda: loads.append(1) or bulk)
+    model = QuickAndBulk(quick, lambda: loads.append(1) or bulk, after=2 * BULK_TEXTS)
+    sentence = "The footbridge opened in March."
     model.embed_query("When did the footbridge open?")
-    model.embed_documents(["The footbridge opened in March."] * (BULK_TEXTS - 1))  # a question's few sentences
-    assert (quick.batches, bulk.batches, loads) == (2, 0, [])  # the bulk model is not even loaded
-    vectors = model.embed_documents(["The footbridge opened in March."] * BULK_TEXTS)
-    assert (quick.batches, bulk.batches) == (2, 1)
-    assert vectors[0] == quick.embed_documents(["The footbridge opened in March."])[0]  # one space
+    model.embed_documents([sentence] * (BULK_TEXTS - 1))  # a question's few sentences
+    model.embed_documents([sentence] * BULK_TEXTS)  # the first batches of an ingest: a small one may end here
+    model.embed_documents([sentence] * BULK_TEXTS)
+    assert (quick.batches, bulk.batches, loads) == (4, 0, [])  # the bulk model is not even loaded
+    vectors = model.embed_documents([sentence] * BULK_TEXTS)
+    model.embed_documents([sentence] * BULK_TEXTS)
+    model.embed_documents([sentence])
+    assert (quick.batches, bulk.batches, loads) == (5, 2, [1])
+    assert vectors[0] == quick.embed_documents([sentence])[0]  # one space
+
+
+def test_a_loaded_bulk_model_takes_every_batch():
+    quick, bulk = Counting(), Counting()
+    model = QuickAndBulk(quick, lambda: bulk)
+    assert model.load_bulk() is bulk
+    model.embed_documents(["The footbridge opened in March."] * BULK_TEXTS)
+    assert (quick.batches, bulk.batches) == (0, 1)
 
 
 def test_vectors_are_normalised_in_float32():
