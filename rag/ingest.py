@@ -100,7 +100,7 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
             chunks = [documents for documents, redo in zip(chunks, changed, strict=True) if redo]
             sentences = [documents for documents, redo in zip(sentences, changed, strict=True) if redo]
             if not chunks:
-                if whole and store.fingerprints is not None:
+                if whole:  # only with fingerprints (none on a Chroma server)
                     with store.guarded():  # not writing(): nothing a reader sees changes
                         store.fingerprints.record(whole)
                 bar.update(done)
@@ -113,7 +113,7 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
                         store.sync(layer, [d for documents in per_file for d in documents], document_key)
                         for layer, per_file in enumerate((chunks, sentences))
                     ]
-                    if whole and store.fingerprints is not None:
+                    if whole:
                         store.fingerprints.record(whole)
             finally:
                 store.precomputed.forget()
