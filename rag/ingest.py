@@ -109,6 +109,8 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
             _precompute(store, writer, *flat, report)  # the slow part, before questions have to wait for the lock
             try:
                 with store.writing():
+                    writer.commit()  # the batch's new sentence vectors, readable before the rows that use them
+                    store.sentence_matrix.load()
                     results = [
                         store.sync(layer, [d for documents in per_file for d in documents], document_key)
                         for layer, per_file in enumerate((chunks, sentences))
@@ -117,6 +119,7 @@ def ingest(paths: list[Path], settings: Settings, store: Store, progress: bool |
                         store.fingerprints.record(whole)
             finally:
                 store.precomputed.forget()
+                writer = store.sentence_matrix.writer()
             report.embedded += results[0]["num_added"] + results[0]["num_updated"]
             report.skipped += results[0]["num_skipped"]
             report.removed += results[0]["num_deleted"]

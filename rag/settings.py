@@ -160,6 +160,11 @@ class Settings(BaseSettings):
         return self.data_dir / "indexed-files.sqlite"
 
     @property
+    def sentence_table(self) -> Path:
+        """The sentences of the local index ``collection`` (``rag.store.sentence_table``)."""
+        return self.data_dir / f"sentences-{self.collection}.sqlite"
+
+    @property
     def record_db(self) -> Path:
         """This machine's record of what it ingested: one file per index, so switching store never mixes them."""
         if self.chroma_url is None:

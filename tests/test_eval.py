@@ -192,8 +192,14 @@ def test_a_shuffled_index_fails_the_gate(tmp_path):
     shutil.copytree(SEEDS, corpus)
     assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus=[corpus]))
     assistant.ingest(progress=False)
-    for name in assistant.store.names:
-        _credit_each_passage_to_the_next_article(assistant.store.client.get_collection(name))
+    chunks, sentences = (
+        assistant.store.client.get_collection(assistant.store.names[0]),
+        assistant.store.sentence_vectors,
+    )
+    _credit_each_passage_to_the_next_article(chunks, lambda ids, _, metas: chunks.update(ids=ids, metadatas=metas))
+    _credit_each_passage_to_the_next_article(
+        sentences, lambda ids, texts, metas: sentences.add_texts(texts, metas, ids=ids)
+    )
 
     run = Run("shuffled", {}, evaluate(assistant, CASES))
     failed = {line.split(":")[0] for line in regressions(run.metrics, BASELINE)}
@@ -347,15 +353,16 @@ def test_compare_refuses_an_unknown_setting(tmp_path):
     assert result.returncode == 2 and "unknown setting(s) top_kk" in result.stderr
 
 
-def _credit_each_passage_to_the_next_article(collection) -> None:
-    found = collection.get(include=["metadatas"])
+def _credit_each_passage_to_the_next_article(layer, rewrite) -> None:
+    """Rewrite every row of a layer (``rewrite(ids, texts, metadatas)``) as if from the next article."""
+    found = layer.get(include=["documents", "metadatas"])
     files = sorted({m["source"] for m in found["metadatas"]})
     owner = {m["source"]: (m["source"], m["path"], m["title"]) for m in found["metadatas"]}
     moved = []
     for meta in found["metadatas"]:
         source, path, title = owner[files[(files.index(meta["source"]) + 1) % len(files)]]
         moved.append(meta | {"source": source, "path": path, "title": title})
-    collection.update(ids=found["ids"], metadatas=moved)
+    rewrite(found["ids"], found["documents"], moved)
 
 
 def test_settings_that_change_the_stored_vectors_get_their_own_evaluation_index(tmp_path):

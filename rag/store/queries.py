@@ -17,6 +17,7 @@ from langchain_core.vectorstores import VectorStoreRetriever
 
 from rag.chunking import sentences_with_leads
 from rag.filters import ArticleFilter
+from rag.store.client import collection_count
 from rag.store.collection import PAGE, all_ids, article_where, field_where, pages
 from rag.vectorfile import text_key
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
     from rag.store.fingerprints import FileFingerprints
+    from rag.store.sentence_table import SentenceTable
     from rag.vectorfile import VectorFile
 
 
@@ -31,7 +33,7 @@ class Queries:
     """The reads and deletes of :class:`~rag.store.Store` (mixed into it)."""
 
     vectors: Chroma
-    sentence_vectors: Chroma
+    sentence_vectors: Chroma | SentenceTable
     sentence_matrix: VectorFile
     unfinished_writes: Callable[[], AbstractContextManager[None]]  # from RecordKeeping
     fingerprints: FileFingerprints | None
@@ -132,31 +134,46 @@ class Queries:
         return vectors
 
     def chroma_sentence_vectors(self, paths: list[str]) -> dict[str, np.ndarray]:
-        """The vectors Chroma holds for the sentences (no lead) of these files, by text."""
+        """The vectors the sentence layer holds for the sentences (no lead) of these files, by text."""
         include = ["documents", "metadatas", "embeddings"]
         found = self.sentence_vectors.get(where=field_where(path=paths), include=include)
         return {
             text: np.asarray(vector)
             for text, meta, vector in zip(found["documents"], found["metadatas"], found["embeddings"], strict=True)
-            if not meta.get("lead")
+            if not meta.get("lead") and vector is not None  # None: a vector the local matrix lost
         }
 
     # Writing (inside ``writing()``).
 
     def fill_sentence_matrix(self) -> int:
-        """Copy the sentence vectors Chroma holds into the matrix when it has none (an index from before
-        the matrix, or a server another machine filled); inside ``writing()``. Returns rows copied."""
+        """Bring the sentence vectors to the matrix questions read them from; inside ``writing()``.
+
+        On one machine: move the sentences of an index written before the sentence table out of
+        Chroma (once), and embed again any the matrix lost. On a Chroma server: copy the vectors
+        the sentence collection holds when the matrix has none (a server another machine filled).
+        Returns the rows written to the matrix.
+        """
+        if not self.settings.chroma_url:
+            return self._move_sentences_out_of_chroma() + self.sentence_vectors.restore_vectors()
         if self.sentence_matrix.segments() or self._held(self.names[1]) == 0:
             return 0
+        return self._copy_vectors(self.sentence_vectors)
+
+    def _move_sentences_out_of_chroma(self) -> int:
+        name = self.names[1]
+        if collection_count(self.client, name) == 0:
+            return 0
+        old = self._chroma(name)
+        copied = self._copy_vectors(old)
+        for page in _chroma_pages(old, ["documents", "metadatas"]):
+            self.sentence_vectors.add_texts(page["documents"], page["metadatas"], ids=page["ids"])
+        self.client.delete_collection(name)  # last: a kill before it moves them again, harmlessly
+        return copied
+
+    def _copy_vectors(self, collection: Chroma) -> int:
         with self.sentence_matrix.writer() as writer:
-            offset = 0
-            while True:
-                page = self.sentence_vectors.get(include=["documents", "embeddings"], limit=PAGE, offset=offset)
-                if len(page["ids"]):
-                    writer.add([text_key(t) for t in page["documents"]], np.asarray(page["embeddings"]))
-                if len(page["ids"]) < PAGE:
-                    break
-                offset += PAGE
+            for page in _chroma_pages(collection, ["documents", "embeddings"]):
+                writer.add([text_key(t) for t in page["documents"]], np.asarray(page["embeddings"]))
         self.sentence_matrix.load()
         return len(writer)
 
@@ -173,6 +190,18 @@ class Queries:
             if paths and self.fingerprints is not None:
                 self.fingerprints.forget(paths)
         return removed[0] if removed else 0
+
+
+def _chroma_pages(collection: Chroma, include: list[str]) -> Iterator[dict]:
+    """A Chroma collection's rows, a page at a time."""
+    offset = 0
+    while True:
+        page = collection.get(include=include, limit=PAGE, offset=offset)
+        if len(page["ids"]):
+            yield page
+        if len(page["ids"]) < PAGE:
+            return
+        offset += PAGE
 
 
 def _search(k: int, filters: ArticleFilter) -> dict:
