@@ -20,9 +20,11 @@ import os
 import time
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 KEY = np.dtype("<u8")
 MAX_SEGMENTS = 8  # more are merged into one when an ingest ends: a reader maps few files
@@ -105,7 +107,9 @@ class VectorFile:
         query = np.asarray(query, np.float32).reshape(self.dim)
         if not self._vectors:
             return np.zeros(0, KEY), np.zeros(0, np.float32)
-        scores = [matrix[: len(keys)] @ query for matrix, keys in zip(self._vectors, self._segment_keys, strict=True)]
+        segments = zip(self._vectors, self._segment_keys, strict=True)
+        with _one_blas_thread():
+            scores = [matrix[: len(keys)] @ query for matrix, keys in segments]
         return np.concatenate(self._segment_keys), np.concatenate(scores)
 
     def _vector(self, position: int) -> np.ndarray:
@@ -205,6 +209,21 @@ class SegmentWriter:
         self._vectors.close()
         self.base.with_suffix(".keys.partial").unlink(missing_ok=True)
         self.base.with_suffix(".f32.partial").unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Run a matrix-vector product on one BLAS thread.
+
+    The product reads memory, so a second thread hardly speeds it up; but OpenBLAS's threads then
+    spin for a while after it, taking the cores from the embedding model and the Python that runs
+    next: measured, 30 ms more per question (p50 at 10 000 articles: 72 ms, against 45 ms on one thread).
+    """
+    return _blas().limit(limits=1, user_api="blas")
 
 
 def _map(path: Path, dim: int) -> np.ndarray:
