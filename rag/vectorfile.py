@@ -108,7 +108,7 @@ class VectorFile:
         if not self._vectors:
             return np.zeros(0, KEY), np.zeros(0, np.float32)
         segments = zip(self._vectors, self._segment_keys, strict=True)
-        with _one_blas_thread():
+        with one_blas_thread():
             scores = [matrix[: len(keys)] @ query for matrix, keys in segments]
         return np.concatenate(self._segment_keys), np.concatenate(scores)
 
@@ -216,7 +216,7 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _one_blas_thread():
+def one_blas_thread():
     """Run a matrix-vector product on one BLAS thread.
 
     The product reads memory, so a second thread hardly speeds it up; but OpenBLAS's threads then

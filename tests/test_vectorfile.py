@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
-from rag.vectorfile import MAX_SEGMENTS, VectorFile, text_key
+from rag.vectorfile import MAX_SEGMENTS, VectorFile, one_blas_thread, text_key
 
 RNG = np.random.default_rng(0)
 
@@ -50,3 +51,29 @@ def test_many_segments_are_merged_into_one_with_every_vector_kept(tmp_path):
     found = VectorFile(tmp_path / "vectors").get(written)
     assert set(found) == set(written)
     assert all(np.array_equal(found[k], written[k]) for k in written if k != text_key("repeated in every segment"))
+
+
+def test_a_search_scores_every_stored_row(tmp_path):
+    matrix = VectorFile(tmp_path / "vectors")
+    for texts in (["alpha", "beta"], ["gamma"]):
+        keys, vectors = rows(texts)
+        with matrix.writer() as writer:
+            writer.add(keys, vectors)
+    matrix.load()
+    stored = matrix.get(text_key(t) for t in ("alpha", "beta", "gamma"))
+    query = RNG.normal(size=384).astype(np.float32)
+    keys, scores = matrix.similarities(query)
+    assert sorted(keys.tolist()) == sorted(stored)
+    assert all(np.isclose(score, stored[int(key)] @ query, rtol=1e-5) for key, score in zip(keys, scores, strict=True))
+    assert matrix.has([text_key("beta"), text_key("never stored")]).tolist() == [True, False]
+
+
+def test_the_search_product_runs_onone_blas_thread():
+    """OpenBLAS threads spin after a product and slow the rest of a question down (30 ms at 10 000 articles)."""
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    with one_blas_thread():
+        inside = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    assert blas and set(inside) == {1}
+    assert [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"] == [
+        info["num_threads"] for info in blas
+    ]
