@@ -72,6 +72,19 @@ class SentenceTable(VectorStore):
         with self._lock:
             yield self._connection
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """All the statements inside, or none (a failed commit, e.g. a full disk, is rolled back too)."""
+        with self._sql() as sql:
+            sql.execute("BEGIN")
+            try:
+                yield sql
+                sql.execute("COMMIT")
+            except BaseException:
+                if sql.in_transaction:  # SQLite may have rolled back already
+                    sql.execute("ROLLBACK")
+                raise
+
     # Writing.
 
     def add_texts(
@@ -88,14 +101,8 @@ class SentenceTable(VectorStore):
             (id_, _signed(key), meta.get("path", ""), text, json.dumps(meta, ensure_ascii=False))
             for id_, key, text, meta in zip(ids, keys, texts, metadatas, strict=True)
         ]
-        with self._sql() as sql:
-            sql.execute("BEGIN")
-            try:
-                sql.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
-                sql.execute("COMMIT")
-            except BaseException:
-                sql.execute("ROLLBACK")
-                raise
+        with self._transaction() as sql:
+            sql.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
         return list(ids)
 
     def _store_vectors(self, texts: list[str], keys: list[int]) -> None:
@@ -122,19 +129,13 @@ class SentenceTable(VectorStore):
         return len(texts)
 
     def delete(self, ids: list[str] | None = None, **_: Any) -> bool:
-        """Remove these rows (their vectors stay in the matrix until it is compacted: a text's vector
-        never changes, so a sentence that comes back costs nothing)."""
+        """Remove these rows. Their vectors stay in the matrix: a text's vector never changes, so a
+        sentence that comes back costs nothing, and one that does not costs only disk space."""
         if not ids:
             return True
-        with self._sql() as sql:
-            sql.execute("BEGIN")
-            try:
-                for part in _parts(ids):
-                    sql.execute(f"DELETE FROM sentences WHERE id IN ({_marks(part)})", part)
-                sql.execute("COMMIT")
-            except BaseException:
-                sql.execute("ROLLBACK")
-                raise
+        with self._transaction() as sql:
+            for part in _parts(ids):
+                sql.execute(f"DELETE FROM sentences WHERE id IN ({_marks(part)})", part)
         return True
 
     # Reading.
