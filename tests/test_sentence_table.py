@@ -136,3 +136,4 @@ def test_an_older_index_has_its_sentences_moved_out_of_chroma(tmp_path):
     assert report.model_texts == 0 and FAKE.calls == calls  # moved, not embedded again
     keys = [text_key(text) for text in rows["documents"]]
     assert again.store.sentence_matrix.has(keys).all()
+    assert len(again.store.sentence_matrix) == len(set(keys))  # vectors it already held are not copied twice

@@ -19,7 +19,7 @@ from rag.chunking import sentences_with_leads
 from rag.filters import ArticleFilter
 from rag.store.client import collection_count
 from rag.store.collection import PAGE, all_ids, article_where, field_where, pages
-from rag.vectorfile import text_key
+from rag.vectorfile import KEY, text_key
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -171,9 +171,13 @@ class Queries:
         return copied
 
     def _copy_vectors(self, collection: Chroma) -> int:
+        """Copy the vectors of a Chroma sentence collection the matrix lacks into it; return how many."""
         with self.sentence_matrix.writer() as writer:
             for page in _chroma_pages(collection, ["documents", "embeddings"]):
-                writer.add([text_key(t) for t in page["documents"]], np.asarray(page["embeddings"]))
+                keys = np.array([text_key(t) for t in page["documents"]], KEY)
+                lacking = ~self.sentence_matrix.has(keys)
+                if lacking.any():
+                    writer.add(keys[lacking], np.asarray(page["embeddings"])[lacking])
         self.sentence_matrix.load()
         return len(writer)
 
