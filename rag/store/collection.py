@@ -16,10 +16,17 @@ IDS_PAGE = 100_000  # ids alone are small; Chroma re-scans up to the offset per 
 
 def pages(vectors: Chroma, field: str) -> Iterator[tuple[str, object]]:
     """``(id, documents|metadatas value)`` of every row, read a page at a time."""
+    for found in row_pages(vectors, [field]):
+        yield from zip(found["ids"], found[field], strict=True)
+
+
+def row_pages(vectors: Chroma, include: list[str]) -> Iterator[dict]:
+    """Every row, a ``get()`` result of up to ``PAGE`` rows at a time (``include``: the fields read)."""
     offset = 0
     while True:
-        found = vectors.get(include=[field], limit=PAGE, offset=offset)
-        yield from zip(found["ids"], found[field], strict=True)
+        found = vectors.get(include=include, limit=PAGE, offset=offset)
+        if len(found["ids"]):
+            yield found
         if len(found["ids"]) < PAGE:
             return
         offset += PAGE

@@ -18,7 +18,7 @@ from langchain_core.vectorstores import VectorStoreRetriever
 from rag.chunking import sentences_with_leads
 from rag.filters import ArticleFilter
 from rag.store.client import collection_count
-from rag.store.collection import PAGE, all_ids, article_where, field_where, pages
+from rag.store.collection import all_ids, article_where, field_where, pages, row_pages
 from rag.vectorfile import KEY, text_key
 
 if TYPE_CHECKING:
@@ -149,12 +149,15 @@ class Queries:
         """Bring the sentence vectors to the matrix questions read them from; inside ``writing()``.
 
         On one machine: move the sentences of an index written before the sentence table out of
-        Chroma (once), and embed again any the matrix lost. On a Chroma server: copy the vectors
+        Chroma (once), and embed them again when the matrix folder was lost. On a Chroma server: copy the vectors
         the sentence collection holds when the matrix has none (a server another machine filled).
         Returns the rows written to the matrix.
         """
         if not self.settings.chroma_url:
-            return self._move_sentences_out_of_chroma() + self.sentence_vectors.restore_vectors()
+            moved = self._move_sentences_out_of_chroma()
+            if self.sentence_matrix.segments():  # else its folder was lost: the table's texts are embedded again
+                return moved
+            return moved + self.sentence_vectors.restore_vectors()
         if self.sentence_matrix.segments() or self._held(self.names[1]) == 0:
             return 0
         return self._copy_vectors(self.sentence_vectors)
@@ -165,7 +168,7 @@ class Queries:
             return 0
         old = self._chroma(name)
         copied = self._copy_vectors(old)
-        for page in _chroma_pages(old, ["documents", "metadatas"]):
+        for page in row_pages(old, ["documents", "metadatas"]):
             self.sentence_vectors.add_texts(page["documents"], page["metadatas"], ids=page["ids"])
         self.client.delete_collection(name)  # last: a kill before it moves them again, harmlessly
         return copied
@@ -173,7 +176,7 @@ class Queries:
     def _copy_vectors(self, collection: Chroma) -> int:
         """Copy the vectors of a Chroma sentence collection the matrix lacks into it; return how many."""
         with self.sentence_matrix.writer() as writer:
-            for page in _chroma_pages(collection, ["documents", "embeddings"]):
+            for page in row_pages(collection, ["documents", "embeddings"]):
                 keys = np.array([text_key(t) for t in page["documents"]], KEY)
                 lacking = ~self.sentence_matrix.has(keys)
                 if lacking.any():
@@ -194,18 +197,6 @@ class Queries:
             if paths and self.fingerprints is not None:
                 self.fingerprints.forget(paths)
         return removed[0] if removed else 0
-
-
-def _chroma_pages(collection: Chroma, include: list[str]) -> Iterator[dict]:
-    """A Chroma collection's rows, a page at a time."""
-    offset = 0
-    while True:
-        page = collection.get(include=include, limit=PAGE, offset=offset)
-        if len(page["ids"]):
-            yield page
-        if len(page["ids"]) < PAGE:
-            return
-        offset += PAGE
 
 
 def _search(k: int, filters: ArticleFilter) -> dict:
