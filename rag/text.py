@@ -23,6 +23,8 @@ FULL_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+|bin|ur|al|van
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and unify apostrophes: "chargé d’Affaires" ~ "charge d'affaires"."""
+    if text.isascii():  # no accents, no curly apostrophes: most words, and 5x as fast
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 

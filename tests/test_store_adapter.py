@@ -7,7 +7,7 @@ import sys
 
 from rag.store.client import forget_clients, open_local
 from rag.store.collection import field_where
-from rag.store.records import open_records, rebuild, record_count
+from rag.store.records import open_records, rebuild
 
 OTHER_PROCESS_ADDS = """
 import sys
@@ -43,11 +43,11 @@ def test_record_count_counts_one_record_manager_s_keys(tmp_path):
     rebuild(chunks, [(f"c{i}", "a.txt") for i in range(7)])
     sentences.update(["s1", "s2"], group_ids=["a.txt", "a.txt"])
 
-    assert record_count(chunks) == len(chunks.list_keys()) == 7
-    assert record_count(sentences) == len(sentences.list_keys()) == 2
+    assert chunks.count() == len(chunks.list_keys()) == 7
+    assert sentences.count() == len(sentences.list_keys()) == 2
 
     rebuild(chunks, [("c1", "b.txt")])
-    assert chunks.list_keys(group_ids=["b.txt"]) == ["c1"] and record_count(chunks) == 1
+    assert chunks.list_keys(group_ids=["b.txt"]) == ["c1"] and chunks.count() == 1
 
 
 def test_typed_lookups_become_chroma_where_clauses():

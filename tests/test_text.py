@@ -50,3 +50,10 @@ def test_a_full_name_is_two_or_more_capitalised_words_with_their_particles():
 )
 def test_needs_history_tells_a_follow_up_from_a_standalone_question(question, leans):
     assert needs_history(question) is leans
+
+
+def test_fold_of_plain_ascii_is_its_lower_case():
+    import string
+    import unicodedata
+
+    assert fold(string.printable) == unicodedata.normalize("NFKD", string.printable).lower()

@@ -18,7 +18,6 @@ from functools import cached_property
 import chromadb
 import httpx
 from langchain_chroma import Chroma
-from langchain_classic.indexes import SQLRecordManager
 from langchain_core.embeddings import Embeddings
 
 from rag.embeddings import load_embeddings
@@ -32,6 +31,7 @@ from rag.store.lock import IndexLock
 from rag.store.queries import Queries
 from rag.store.records import RecordKeeping, open_records
 from rag.store.sentence_table import SentenceTable
+from rag.store.sqlite_records import SQLiteRecordManager
 from rag.vectorfile import VectorFile
 
 OPENED = ("client", "vectors", "sentence_vectors")  # what a reopen drops
@@ -104,11 +104,11 @@ class Store(Queries, RecordKeeping):
             return SentenceTable(self.settings.sentence_table, lambda: self.sentence_matrix, self.precomputed)
 
     @cached_property
-    def records(self) -> SQLRecordManager:
+    def records(self) -> SQLiteRecordManager:
         return self._records(self.names[0])
 
     @cached_property
-    def sentence_records(self) -> SQLRecordManager:
+    def sentence_records(self) -> SQLiteRecordManager:
         return self._records(self.names[1])
 
     @cached_property
@@ -116,7 +116,7 @@ class Store(Queries, RecordKeeping):
         """The sentence vectors again, memory-mapped beside the index: read by text, not by a filter."""
         return VectorFile(self.settings.data_dir / f"vectors-{self.settings.collection}")
 
-    def layers(self) -> list[tuple[Chroma, SQLRecordManager]]:
+    def layers(self) -> list[tuple[Chroma, SQLiteRecordManager]]:
         """``(collection, its record manager)`` for chunks, then sentences: what ``index()`` syncs."""
         return [(self.vectors, self.records), (self.sentence_vectors, self.sentence_records)]
 
@@ -128,7 +128,7 @@ class Store(Queries, RecordKeeping):
             collection_metadata={"hnsw:space": "cosine"},
         )
 
-    def _records(self, name: str) -> SQLRecordManager:
+    def _records(self, name: str) -> SQLiteRecordManager:
         with self.guarded():
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             return open_records(name, self.settings.record_db)

@@ -7,13 +7,12 @@ import os
 import sqlite3
 
 import chromadb.errors
-import sqlalchemy.exc
 
 from rag.errors import StorageError
 
 LOW_SPACE = 1 << 20  # bytes: below this a failed write is put down to a full disk
 # What a store call raises when its disk or the store itself fails (not a bug in our code).
-FAILURES = (OSError, sqlite3.Error, sqlalchemy.exc.SQLAlchemyError, chromadb.errors.ChromaError)
+FAILURES = (OSError, sqlite3.Error, chromadb.errors.ChromaError)
 
 
 class StoreUnavailable(StorageError):

@@ -11,42 +11,27 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy
-from langchain_classic.indexes import SQLRecordManager
 from langchain_core.documents import Document
 from langchain_core.indexing import index
 
 from rag.store.collection import all_ids, pages
+from rag.store.sqlite_records import SQLiteRecordManager
 
 PAGE = 5_000  # keys per call: memory stays flat
 MAX_BATCH = 4000  # Chroma refuses larger upserts; only a file with more sentences spans two batches
 CHUNKS, SENTENCES = 0, 1  # the layers: each a collection and its record manager
 
 
-def open_records(name: str, db: Path) -> SQLRecordManager:
+def open_records(name: str, db: Path) -> SQLiteRecordManager:
     """The record manager of collection ``name`` in the SQLite file ``db`` (created if need be)."""
-    manager = SQLRecordManager(namespace=f"chroma/{name}", db_url=f"sqlite:///{db}")
+    manager = SQLiteRecordManager(namespace=f"chroma/{name}", db=db)
     manager.create_schema()
     return manager
 
 
-def record_count(records: SQLRecordManager) -> int:
-    """How many keys ``records`` holds.
-
-    ``SQLRecordManager`` has no count, and ``len(list_keys())`` would read every key of a large
-    index into memory before each ingest; so this one function counts in SQL, on the table
-    LangChain keeps its records in (``upsertion_record``, one row per key and namespace).
-    Pinned against ``list_keys()`` by tests/test_store_adapter.py, so a LangChain release that
-    renames the table fails there, not in an ingest.
-    """
-    with records.engine.connect() as connection:
-        return connection.execute(
-            sqlalchemy.text("SELECT count(*) FROM upsertion_record WHERE namespace = :namespace"),
-            {"namespace": records.namespace},
-        ).scalar_one()
 
 
-def rebuild(records: SQLRecordManager, rows: Iterable[tuple[str, str]]) -> None:
+def rebuild(records: SQLiteRecordManager, rows: Iterable[tuple[str, str]]) -> None:
     """Replace every key of ``records`` with ``rows`` of ``(id, path)``; the path is the key's group."""
     while keys := records.list_keys(limit=PAGE):
         records.delete_keys(keys)
@@ -62,7 +47,7 @@ def rebuild(records: SQLRecordManager, rows: Iterable[tuple[str, str]]) -> None:
         records.update(ids, group_ids=paths)
 
 
-def drop_unmatched(records: SQLRecordManager, stored: set[str]) -> tuple[list[str], int]:
+def drop_unmatched(records: SQLiteRecordManager, stored: set[str]) -> tuple[list[str], int]:
     """Make ``records`` and a collection holding the ids ``stored`` agree after a killed ingest.
 
     Returns the ids the collection holds without a record (for the caller to delete: LangChain's
@@ -145,7 +130,7 @@ class RecordKeeping:
     def records_lost(self) -> bool:
         """Whether a layer holds vectors but has no record of them (the record file was deleted)."""
         return any(
-            record_count(records) == 0 < self._held(name)
+            records.count() == 0 < self._held(name)
             for name, (_, records) in zip(self.names, self.layers(), strict=True)
         )
 
@@ -157,7 +142,7 @@ class RecordKeeping:
         """
         rebuilt = 0
         for name, (vectors, records) in zip(self.names, self.layers(), strict=True):
-            if record_count(records) != self._held(name):
+            if records.count() != self._held(name):
                 rebuild(records, ((id_, meta["path"]) for id_, meta in pages(vectors, "metadatas")))
                 rebuilt += 1
         return rebuilt
