@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 STOP_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -34,13 +35,16 @@ def terms(text: str) -> list[str]:
 
     A word in capitals is an acronym, never a stop word: "US" is a country, "us" a pronoun.
     """
-    result = []
-    for original in _WORD.findall(text):
-        word = fold(original).strip("'-").removesuffix("'s")
-        if len(word) < 2 or (word in STOP_WORDS and not original.isupper()):
-            continue
-        result.append(_stem(word))
-    return result
+    return [term for term in map(_term, _WORD.findall(text)) if term]
+
+
+@lru_cache(maxsize=200_000)
+def _term(original: str) -> str:
+    """One word's term, or "" for a stop word; words repeat, so each is worked out once."""
+    word = fold(original).strip("'-").removesuffix("'s")
+    if len(word) < 2 or (word in STOP_WORDS and not original.isupper()):
+        return ""
+    return _stem(word)
 
 
 def _stem(word: str) -> str:
