@@ -10,9 +10,10 @@ tests/test_sqlite_records.py runs both through the same calls.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from langchain_core.indexing import RecordManager
@@ -39,6 +40,7 @@ INSERT INTO upsertion_record (uuid, "key", namespace, group_id, updated_at) VALU
 ON CONFLICT ("key", namespace) DO UPDATE SET updated_at = excluded.updated_at, group_id = excluded.group_id
 """
 IN_LIST = 500  # values per IN (...): well under SQLite's limit on bound parameters
+CACHE_KIB = 65_536  # the connection's page cache: a 10 000-article index's records fit
 
 
 class SQLiteRecordManager(RecordManager):
@@ -47,12 +49,28 @@ class SQLiteRecordManager(RecordManager):
     def __init__(self, namespace: str, db: Path):
         super().__init__(namespace)
         self.db = db
+        self._open: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        """One connection per call, committed on success: callers may come from any thread."""
-        with closing(sqlite3.connect(self.db)) as connection, connection:
-            yield connection
+        """The manager's one connection, a call at a time, committed on success (rolled back on failure).
+
+        It stays open so its page cache stays warm: at 10 000 articles the table and its six indexes
+        are larger than SQLite's default cache, and a connection per call read them from disk again.
+        """
+        with self._lock:
+            if self._open is None:
+                self._open = sqlite3.connect(self.db, check_same_thread=False)
+                self._open.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            with self._open:
+                yield self._open
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open is not None:
+                self._open.close()
+                self._open = None
 
     def create_schema(self) -> None:
         self.db.parent.mkdir(parents=True, exist_ok=True)
@@ -104,12 +122,14 @@ class SQLiteRecordManager(RecordManager):
         group_ids: Sequence[str] | None = None,
         limit: int | None = None,
     ) -> list[str]:
-        where, values = ["namespace = ?"], [self.namespace]
+        # With groups, "+namespace" keeps SQLite off the namespace index (every key of the layer) and on
+        # the group_id one (a few files' keys): 27 ms a call at 10 000 articles, and index() calls it per batch.
+        where, values = ["+namespace = ?" if group_ids else "namespace = ?"], [self.namespace]
         if after:
-            where.append("updated_at > ?")
+            where.append("+updated_at > ?" if group_ids else "updated_at > ?")
             values.append(after)
         if before:
-            where.append("updated_at < ?")
+            where.append("+updated_at < ?" if group_ids else "updated_at < ?")
             values.append(before)
         query = f'SELECT "key" FROM upsertion_record WHERE {" AND ".join(where)}'
         keys: list[str] = []
