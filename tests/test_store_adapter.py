@@ -54,3 +54,23 @@ def test_typed_lookups_become_chroma_where_clauses():
     assert field_where(source="a.txt") == {"source": "a.txt"}
     assert field_where(source="a.txt", chunk=0) == {"$and": [{"source": "a.txt"}, {"chunk": 0}]}
     assert field_where(path=(p for p in ["/x/a.txt", "/x/b.txt"])) == {"path": {"$in": ["/x/a.txt", "/x/b.txt"]}}
+
+
+def test_chunks_per_path_counts_from_the_records_and_from_chroma_alike(tmp_path):
+    from collections import Counter
+
+    from rag import Assistant
+    from tests.conftest import fake_settings, write
+
+    (tmp_path / "articles").mkdir()
+    for name, lines in (("a.txt", 1), ("b.txt", 30)):
+        body = "\n".join(f"Line {i} of {name} says the harbour {i} reopened." for i in range(lines))
+        write(tmp_path / "articles", name, f"Title {name}\n\n{body}")
+    assistant = Assistant(fake_settings(tmp_path))
+    assistant.ingest(progress=False)
+    store = assistant.store
+    from_chroma = Counter(meta["path"] for meta in store.chunk_metadata())
+
+    assert store.chunks_per_path() == from_chroma and len(from_chroma) == 2 and from_chroma.total() > 2
+    store.records.delete_keys(store.records.list_keys())  # records lost: the collection still counts
+    assert store.chunks_per_path() == from_chroma

@@ -50,7 +50,14 @@ class Queries:
         return (meta for _, meta in pages(self.vectors, "metadatas"))
 
     def chunks_per_path(self) -> Counter[str]:
-        """How many chunks each indexed file has, keyed by its resolved path."""
+        """How many chunks each indexed file has, keyed by its resolved path.
+
+        Counted from this machine's records when they hold as many chunks as the collection (20 ms
+        at 10 000 articles, against 2 s to read every chunk's metadata); from the collection on a
+        Chroma server, which other machines write to, or when the records were lost.
+        """
+        if not self.settings.chroma_url and self.records.count() == self.count():
+            return Counter(self.records.group_counts())
         return Counter(meta["path"] for meta in self.chunk_metadata())
 
     def chunk_retriever(self, k: int, filters: ArticleFilter) -> VectorStoreRetriever:

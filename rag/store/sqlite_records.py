@@ -159,6 +159,12 @@ class SQLiteRecordManager(RecordManager):
                 "SELECT count(*) FROM upsertion_record WHERE namespace = ?", [self.namespace]
             ).fetchone()[0]
 
+    def group_counts(self) -> dict[str, int]:
+        """How many keys each group (file path) holds, counted in SQL."""
+        with self._connection() as connection:
+            query = "SELECT group_id, count(*) FROM upsertion_record WHERE namespace = ? GROUP BY group_id"
+            return dict(connection.execute(query, [self.namespace]).fetchall())
+
     # LangChain's async indexing (``aindex``) calls these; nothing here is asynchronous underneath.
     async def acreate_schema(self) -> None:
         self.create_schema()
