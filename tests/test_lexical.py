@@ -1,6 +1,10 @@
 """BM25 over sentences as a sparse matrix: rare words decide, common words barely count."""
 
-from rag.lexical import BM25Index, fingerprint
+import numpy as np
+import pytest
+from langchain_core.documents import Document
+
+from rag.lexical import BM25Index, FreshLexical, fingerprint
 
 ROWS = [
     ("a", "The Taliban's foreign minister Amir Khan Muttaqi spoke in Moscow."),
@@ -64,3 +68,90 @@ def test_a_loaded_index_knows_the_same_rarities(tmp_path):
     BM25Index(ROWS).save(path, fingerprint(id_ for id_, _ in ROWS))
     words = ["muttaqi", "moscow", "harbour", "kabul"]
     assert BM25Index.load(path, fingerprint(["a", "b", "c"])).rarity(words) == BM25Index(ROWS).rarity(words)
+
+
+MORE = [
+    ("d", "Kabul's airport reopened to foreign airlines on Monday."),
+    ("e", "The foreign minister flew from Kabul to Moscow for the meeting."),
+]
+QUERIES = [["muttaqi", "minister"], ["moscow"], ["kabul", "airport"], ["foreign", "meeting", "meeting"], ["harbour"]]
+
+
+def _same_rankings(one: BM25Index, other: BM25Index) -> None:
+    for query in QUERIES:
+        first, second = one.top(query, k=5), other.top(query, k=5)
+        assert [i for i, _ in first] == [i for i, _ in second], query
+        assert [s for _, s in first] == pytest.approx([s for _, s in second]), query
+    words = ["muttaqi", "kabul", "harbour", "nowhere"]
+    assert one.rarity(words) == pytest.approx(other.rarity(words))
+
+
+def test_adding_and_removing_sentences_scores_as_a_rebuild_would():
+    """Every weight moves when sentences come and go (size, term frequencies, average length)."""
+    updated = BM25Index(ROWS).changed(MORE, removed={"c"})
+    assert sorted(updated.ids) == ["a", "b", "d", "e"]
+    _same_rankings(updated, BM25Index([r for r in ROWS if r[0] != "c"] + MORE))
+    _same_rankings(updated.changed([], removed={"d", "e"}), BM25Index(ROWS[:2]))
+
+
+def test_an_updated_index_saves_and_loads_like_a_built_one(tmp_path):
+    path = tmp_path / "bm25.npz"
+    updated = BM25Index(ROWS).changed(MORE, removed={"a"})
+    updated.save(path, fingerprint(updated.ids))
+    _same_rankings(BM25Index.load(path, fingerprint(["b", "c", "d", "e"])), updated)
+
+
+class _Sentences:
+    """A stand-in for the store: sentences by id, counting what FreshLexical reads."""
+
+    def __init__(self, rows):
+        self.rows, self.generation, self.full_reads, self.fetched = dict(rows), 0, 0, 0
+
+    def all_rows(self):
+        self.full_reads += 1
+        return list(self.rows.items())
+
+    def fetch(self, ids):
+        self.fetched += len(ids)
+        return [Document(page_content=self.rows[i], id=i) for i in ids if i in self.rows]
+
+    def lexical(self, path):
+        return FreshLexical(
+            path,
+            generation=lambda: self.generation,
+            ids=lambda: list(self.rows),
+            rows=self.all_rows,
+            fetch=self.fetch,
+            k=5,
+        )
+
+
+def test_after_a_write_only_the_new_sentences_are_read(tmp_path):
+    sentences = _Sentences(ROWS)
+    lexical = sentences.lexical(tmp_path / "bm25.npz")
+    lexical.current()
+    sentences.rows.update(MORE)  # an ingest adds two sentences and removes one
+    del sentences.rows["c"]
+    sentences.generation += 1
+
+    updated = lexical.current().index
+    assert sentences.full_reads == 1 and sentences.fetched == 2
+    _same_rankings(updated, BM25Index(list(sentences.rows.items())))
+
+    restarted = _Sentences(sentences.rows)  # a new process finds the saved index for these sentences
+    restarted.lexical(tmp_path / "bm25.npz").current()
+    assert restarted.full_reads == 0 and restarted.fetched == 0
+
+
+def test_a_new_process_updates_the_index_an_older_one_saved(tmp_path):
+    path = tmp_path / "bm25.npz"
+    _Sentences(ROWS).lexical(path).current()
+    later = _Sentences(ROWS + MORE)
+    _same_rankings(later.lexical(path).current().index, BM25Index(ROWS + MORE))
+    assert later.full_reads == 0 and later.fetched == 2
+
+
+def test_an_index_saved_before_counts_were_kept_is_built_again(tmp_path):
+    path = tmp_path / "bm25.npz"
+    np.savez(path, data=np.ones(1), fingerprint=np.frombuffer(b"x", np.uint8))  # no format: an older release's file
+    assert BM25Index.load(path, None) is None and BM25Index.load(path, "x") is None
