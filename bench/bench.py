@@ -69,6 +69,9 @@ COLUMNS = (  # (JSON key, table heading, format)
     ("reingest_s", "re-ingest s", "{:.2f}"),
     ("reingest_pct", "% first", "{:.1f}%"),
     ("reingest_embedded", "re-emb", "{}"),
+    ("add_s", "add 1% s", "{:.1f}"),
+    ("add_pct", "% first", "{:.1f}%"),
+    ("remove_s", "remove s", "{:.1f}"),
     ("query_p50_ms", "p50 ms", "{:.0f}"),
     ("query_p95_ms", "p95 ms", "{:.0f}"),
     ("query_cpu_p50_ms", "cpu p50", "{:.0f}"),
@@ -110,9 +113,9 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     warm_up(embeddings)  # the model a large ingest uses, loaded first
     model_s = time.perf_counter() - began
 
-    cpu = time.process_time()
+    cpu, began = time.process_time(), time.perf_counter()
     cold = assistant.ingest(progress=sys.stderr.isatty())
-    ingest_cpu = time.process_time() - cpu
+    ingest_cpu, ingest_wall = time.process_time() - cpu, time.perf_counter() - began  # wall: with the BM25 build
     texts = cold.model_texts  # what went through the model (chunk vectors are means of sentence vectors)
     rss_ingest = rss_mb()
     warm = assistant.ingest(progress=False)
@@ -135,6 +138,8 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
     ceiling = len(sample) / (time.perf_counter() - began)
     ceiling_cpu = len(sample) / (time.process_time() - cpu)
 
+    day = add_and_remove(assistant, corpus, data_dir.parent / f"{corpus.name}-additions", cold.files)
+
     rate = texts / cold.seconds
     return {
         "files": cold.files,
@@ -154,6 +159,9 @@ def measure(corpus: Path, data_dir: Path, questions: int, ceiling_texts: int) ->
         "reingest_s": warm.seconds,
         "reingest_pct": 100 * warm.seconds / cold.seconds,
         "reingest_embedded": warm.model_texts,
+        **day,
+        "ingest_wall_s": ingest_wall,
+        "add_pct": 100 * day["add_s"] / ingest_wall,
         "bm25_ready_s": bm25_s,
         "bm25_matrix_mb": lexical.index.nbytes() / 2**20,
         "questions": len(asked),
@@ -221,6 +229,35 @@ print(json.dumps({"open_ms": 1000 * opened, "read_p50_ms": 1000 * statistics.med
                   "search_first_ms": 1000 * first_search, "search_p50_ms": 1000 * statistics.median(searches),
                   "search_p95_ms": 1000 * searches[round(0.95 * (len(searches) - 1))]}))
 """
+
+
+def add_and_remove(assistant, corpus: Path, additions: Path, files: int):
+    """A news desk's day at scale: 1 % new articles (at least 10) ingested into the built index,
+    then deleted and ingested away; wall times (the BM25 update included) and counts. Every line of
+    a new article is new (a copy of one of the corpus's articles, each line led by a new clause),
+    so all of it goes through the model."""
+    shutil.rmtree(additions, ignore_errors=True)
+    additions.mkdir(parents=True)
+    for number, path in enumerate(sorted(corpus.glob("*.txt"))[: max(10, files // 100)]):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        new = [f"Update {number} to {path.stem} says {line}" if line.strip() else line for line in lines]
+        (additions / f"update-{number}.txt").write_text("\n".join(new) + "\n", encoding="utf-8")
+    began = time.perf_counter()
+    added = assistant.ingest([additions], progress=False)  # and the BM25 index brought up to date
+    add_s = time.perf_counter() - began
+    for path in additions.glob("*.txt"):
+        path.unlink()
+    began = time.perf_counter()
+    removed = assistant.ingest([additions], progress=False)
+    remove_s = time.perf_counter() - began
+    shutil.rmtree(additions)
+    return {
+        "add_files": added.files,
+        "add_s": add_s,
+        "add_texts": added.model_texts,
+        "remove_s": remove_s,
+        "removed_chunks": removed.removed,
+    }
 
 
 def ingested_texts(corpus: Path, settings) -> list[str]:

@@ -47,6 +47,8 @@ def test_the_benchmark_reports_every_figure(tmp_path):
     assert set(FIGURES) <= set(result)
     assert result["n"] == 5 and result["files"] == 5 and result["questions"] == 5
     assert result["reingest_embedded"] == 0  # an unchanged corpus embeds nothing
+    assert result["add_files"] == 5 and result["add_texts"] > 0  # a copy of each article, every line new
+    assert result["removed_chunks"] > 0  # and deleting them takes their chunks out again
     assert result["accuracy"] == result["fresh_accuracy"] == 1.0  # five unique facts, each found
     assert result["cold_start_correct"]  # and in a new process too
 
