@@ -64,11 +64,12 @@ def test_the_side_by_side_alternates_both_pipelines_on_one_corpus_and_reports_ra
     assert "rag ÷ LC" in done.stdout and "% ceil" in done.stdout
     (result,) = json.loads((out / "side-by-side.json").read_text())
     assert set(key for key, _, _ in SIDE_COLUMNS) <= set(result)
-    assert [len(result["timings"][p]) for p in ("langchain", "rag")] == [2, 2]
+    assert [len(result["timings"][p]) for p in ("langchain", "rag", "ceiling")] == [2, 2, 2]
     runs = zip(result["timings"]["rag"], result["timings"]["langchain"], strict=True)
     assert result["ratio"] == statistics.median(r["s"] / t["s"] for r, t in runs)  # pairs of neighbouring runs
     assert result["rag_texts"] > 0 and result["langchain_texts"] > 0  # each indexed the corpus
-    assert all(r["ceiling_s"] > 0 for r in result["timings"]["rag"])
+    assert result["timings"]["ceiling"][0]["texts"] == result["rag_texts"]  # the ceiling embeds what rag did
+    assert all(r["ceiling_after_s"] > 0 for r in result["timings"]["rag"])
 
 
 def test_the_ingest_profile_splits_the_whole_ingest_into_its_stages(tmp_path, monkeypatch):
