@@ -1,12 +1,13 @@
 """Reading article files: titles, cleaning that keeps offsets, and clear errors for bad files."""
 
+import random
 from pathlib import Path
 
 import pytest
 
 from rag.errors import InvalidInput
 from rag.loading import find_files, load_article
-from rag.sentences import split_sentences
+from rag.sentences import _one_sentence, split_sentences, syntok_spans
 from tests.conftest import SEEDS, write
 
 LIMIT = 1_000_000
@@ -59,6 +60,25 @@ def test_hindi_text_is_read_and_split():
 )
 def test_sentence_splitting(text, expected):
     assert [text[s:e] for s, e in split_sentences(text)] == expected
+
+
+def test_a_line_read_as_one_sentence_without_syntok_is_split_as_syntok_would():
+    """The shortcut for lines with nothing that can end a sentence before their end, against syntok
+    itself on lines made of words, names, numbers, scripts and punctuation of every kind."""
+    words = (
+        "The mayor said Rosa O'Neil US 2024 3,000 e-mail don't café 日本 नमस्ते Москва 🙂 — – - : , "
+        "\" “ ” ' ’ / & % $5 #1 @user * + = < > | ~ ^ ` ) ] } » « ... .. . ! ? ; ( [ { … । Mr a.m IV Jan b"
+    )
+    tokens = words.split(" ")
+    endings = ["", ".", "!", "?", '"', "”", ")", ":", ",", ".”", '?"', "...", "…", ";", "(", "-", " ", "\n"]
+    rng = random.Random(7)
+    lines = [
+        " " * rng.randint(0, 1) + " ".join(rng.choices(tokens, k=rng.randint(1, 10))) + rng.choice(endings)
+        for _ in range(20_000)
+    ]
+    shortcut = [line for line in lines if line.strip() and _one_sentence(line.strip())]
+    assert len(shortcut) > 2_000  # enough lines took the shortcut to mean something
+    assert [split_sentences(line, 7) for line in lines] == [syntok_spans(line, 7) for line in lines]
 
 
 @pytest.mark.parametrize(
