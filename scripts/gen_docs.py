@@ -149,7 +149,7 @@ def figures_block() -> str:
         lines += [
             "",
             "| ingest benchmark | articles | rag ingest s (CPU s) | LangChain tutorial s (CPU s) "
-            "| rag ÷ tutorial, CPU | % of embedding ceiling, CPU | measured |",
+            "| rag ÷ tutorial (CPU) | % of embedding ceiling (CPU) | measured |",
             "|---|---:|---:|---:|---:|---:|---|",
         ]
         source = bench["provenance"]
@@ -158,9 +158,40 @@ def figures_block() -> str:
                 f"| [side by side](docs/figures/bench-side-by-side.md) | {row.get('n') or '–'} "
                 f"| {_f(row['rag_s'], 0)} ({_f(row['rag_cpu_s'], 0)}) "
                 f"| {_f(row['langchain_s'], 0)} ({_f(row['langchain_cpu_s'], 0)}) "
-                f"| {_f(row['ratio_cpu'])} | {_f(row['pct_of_ceiling_cpu'], 0)} % "
+                f"| {_f(row['ratio'])} ({_f(row['ratio_cpu'])}) "
+                f"| {_f(row['pct_of_ceiling'], 0)} % ({_f(row['pct_of_ceiling_cpu'], 0)} %) "
                 f"| {source['date'][:10]}, {source['cores']} cores, load {source['load_average']} |"
             )
+    scale = _read("bench-scale")
+    if scale:
+        source = scale["provenance"]
+        lines += [
+            "",
+            "| scale benchmark | cold ingest | % of embedding ceiling | re-ingest unchanged | add 1 % new "
+            "| question p50 / p95, new process | index on disk | measured |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for row in scale["results"]:
+            add = f"{_f(row['add_s'], 1)} s" if "add_s" in row else "–"
+            lines.append(
+                f"| [{row['n']} articles](docs/figures/bench-scale.md) | {_f(row['ingest_s'] / 60, 1)} min "
+                f"| {_f(row['ingest_pct_of_ceiling'], 0)} % | {_f(row['reingest_s'], 1)} s | {add} "
+                f"| {_f(row['fresh_p50_ms'], 0)} / {_f(row['fresh_p95_ms'], 0)} ms | {_f(row['index_mb'], 0)} MB "
+                f"| {source['date'][:10]}, {source['cores']} cores, load {source['load_average']} |"
+            )
+    profile = _read("bench-profile")
+    if profile:
+        source = profile["provenance"]
+        total = profile["ingest_s"]
+        shares = sorted(profile["stages"].items(), key=lambda item: -item[1])
+        breakdown = ", ".join(
+            f"{name} {100 * seconds / total:.0f} %" for name, seconds in shares if seconds / total >= 0.02
+        )
+        lines += [
+            "",
+            f"[Where a cold ingest's time goes](docs/figures/bench-profile.md) ({profile['articles']} articles, "
+            f"{_f(total, 1)} s, {source['date'][:10]}): {breakdown}.",
+        ]
     return "\n".join([*lines, "", END])
 
 
