@@ -53,7 +53,7 @@ def _one_sentence(line: str) -> bool:
     last character, which is a full stop, a question or exclamation mark, or nothing of the kind.
 
     Half of the seed articles' text is such lines (wire copy puts a sentence to a paragraph), and
-    syntok reads them at 2-3 ms per article; tests/test_sentences.py holds this to syntok's answer.
+    syntok reads them at 2-3 ms per article; tests/test_loading.py holds this to syntok's answer.
     """
     last = line[-1]
     return (
