@@ -29,6 +29,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
+from rag.store.sql import in_parts, marks
 from rag.vectorfile import KEY, VectorFile, text_key
 
 SCHEMA = """
@@ -38,7 +39,6 @@ CREATE TABLE IF NOT EXISTS sentences (
 CREATE INDEX IF NOT EXISTS sentences_key ON sentences (key);
 CREATE INDEX IF NOT EXISTS sentences_path ON sentences (path);
 """
-PARAMS = 900  # bound parameters per statement (SQLite allows 999 on old builds)
 FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 COMPARE = {"$eq": "=", "$ne": "!=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 
@@ -122,8 +122,8 @@ class SentenceTable(VectorStore):
         lost = np.unique(keys[~self.matrix().has(keys)])
         texts: dict[int, str] = {}
         with self._sql() as sql:
-            for part in _parts([_signed(int(key)) for key in lost]):
-                query = f"SELECT key, document FROM sentences WHERE key IN ({_marks(part)})"
+            for part in in_parts([_signed(int(key)) for key in lost]):
+                query = f"SELECT key, document FROM sentences WHERE key IN ({marks(part)})"
                 texts.update((_unsigned(key), text) for key, text in sql.execute(query, part))
         self._store_vectors(list(texts.values()), list(texts))
         return len(texts)
@@ -134,8 +134,8 @@ class SentenceTable(VectorStore):
         if not ids:
             return True
         with self._transaction() as sql:
-            for part in _parts(ids):
-                sql.execute(f"DELETE FROM sentences WHERE id IN ({_marks(part)})", part)
+            for part in in_parts(ids):
+                sql.execute(f"DELETE FROM sentences WHERE id IN ({marks(part)})", part)
         return True
 
     # Reading.
@@ -157,8 +157,8 @@ class SentenceTable(VectorStore):
         condition, values = _where(where)
         rows: list[tuple] = []
         with self._sql() as sql:
-            for part in _parts(ids) if ids is not None else [None]:
-                clauses = [condition] + ([f"id IN ({_marks(part)})"] if part is not None else [])
+            for part in in_parts(ids) if ids is not None else [None]:
+                clauses = [condition] + ([f"id IN ({marks(part)})"] if part is not None else [])
                 query = (
                     f"SELECT id, key, document, metadata FROM sentences WHERE {' AND '.join(clauses)} ORDER BY rowid"
                 )
@@ -238,9 +238,9 @@ class SentenceTable(VectorStore):
         condition, values = _where(where)
         rows = []
         with self._sql() as sql:
-            for part in _parts([_signed(key) for key in keys]):
+            for part in in_parts([_signed(key) for key in keys]):
                 rows += sql.execute(
-                    f"SELECT key, rowid, id, document, metadata FROM sentences WHERE key IN ({_marks(part)}) "
+                    f"SELECT key, rowid, id, document, metadata FROM sentences WHERE key IN ({marks(part)}) "
                     f"AND {condition}",
                     [*part, *values],
                 ).fetchall()
@@ -276,7 +276,7 @@ def _where(where: dict | None) -> tuple[str, list]:
         if operator in ("$in", "$nin"):
             operand = list(operand)
             negate = "NOT " if operator == "$nin" else ""
-            conditions.append(f"{column} {negate}IN ({_marks(operand)})" if operand else ("1" if negate else "0"))
+            conditions.append(f"{column} {negate}IN ({marks(operand)})" if operand else ("1" if negate else "0"))
             values += operand
         elif operator in COMPARE:
             conditions.append(f"{column} {COMPARE[operator]} ?")
@@ -289,16 +289,6 @@ def _where(where: dict | None) -> tuple[str, list]:
 def _keys(rows: Iterable[tuple[int]]) -> np.ndarray:
     """The keys of ``(key,)`` rows as unsigned 64-bit integers."""
     return np.fromiter((key for (key,) in rows), np.int64).view(KEY)
-
-
-def _parts(items: Sequence) -> Iterator[list]:
-    items = list(items)
-    for first in range(0, len(items), PARAMS):
-        yield items[first : first + PARAMS]
-
-
-def _marks(items: Sequence) -> str:
-    return ", ".join("?" * len(items))
 
 
 def _signed(key: int) -> int:

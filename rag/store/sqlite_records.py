@@ -18,6 +18,8 @@ from pathlib import Path
 
 from langchain_core.indexing import RecordManager
 
+from rag.store.sql import in_parts, marks
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS upsertion_record (
     uuid VARCHAR NOT NULL,
@@ -39,7 +41,6 @@ UPSERT = """
 INSERT INTO upsertion_record (uuid, "key", namespace, group_id, updated_at) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT ("key", namespace) DO UPDATE SET updated_at = excluded.updated_at, group_id = excluded.group_id
 """
-IN_LIST = 500  # values per IN (...): well under SQLite's limit on bound parameters
 CACHE_KIB = 65_536  # the connection's page cache: a 10 000-article index's records fit
 
 
@@ -104,11 +105,11 @@ class SQLiteRecordManager(RecordManager):
     def exists(self, keys: Sequence[str]) -> list[bool]:
         found: set[str] = set()
         with self._connection() as connection:
-            for part in _parts(list(keys)):
+            for part in in_parts(keys):
                 found.update(
                     key
                     for (key,) in connection.execute(
-                        f'SELECT "key" FROM upsertion_record WHERE namespace = ? AND "key" IN ({_marks(part)})',
+                        f'SELECT "key" FROM upsertion_record WHERE namespace = ? AND "key" IN ({marks(part)})',
                         [self.namespace, *part],
                     )
                 )
@@ -134,11 +135,11 @@ class SQLiteRecordManager(RecordManager):
         query = f'SELECT "key" FROM upsertion_record WHERE {" AND ".join(where)}'
         keys: list[str] = []
         with self._connection() as connection:
-            for part in _parts(list(group_ids)) if group_ids else [None]:
+            for part in in_parts(group_ids) if group_ids else [None]:
                 wanted = limit - len(keys) if limit else None
                 if wanted is not None and wanted <= 0:
                     break
-                sql = query + (f" AND group_id IN ({_marks(part)})" if part else "") + (" LIMIT ?" if wanted else "")
+                sql = query + (f" AND group_id IN ({marks(part)})" if part else "") + (" LIMIT ?" if wanted else "")
                 keys += [
                     key for (key,) in connection.execute(sql, [*values, *(part or []), *([wanted] if wanted else [])])
                 ]
@@ -146,9 +147,9 @@ class SQLiteRecordManager(RecordManager):
 
     def delete_keys(self, keys: Sequence[str]) -> None:
         with self._connection() as connection:
-            for part in _parts(list(keys)):
+            for part in in_parts(keys):
                 connection.execute(
-                    f'DELETE FROM upsertion_record WHERE namespace = ? AND "key" IN ({_marks(part)})',
+                    f'DELETE FROM upsertion_record WHERE namespace = ? AND "key" IN ({marks(part)})',
                     [self.namespace, *part],
                 )
 
@@ -193,10 +194,3 @@ class SQLiteRecordManager(RecordManager):
     async def adelete_keys(self, keys: Sequence[str]) -> None:
         self.delete_keys(keys)
 
-
-def _parts(values: list) -> list[list]:
-    return [values[first : first + IN_LIST] for first in range(0, len(values), IN_LIST)]
-
-
-def _marks(values: list) -> str:
-    return ", ".join("?" * len(values))
