@@ -67,6 +67,8 @@ def test_the_side_by_side_alternates_both_pipelines_on_one_corpus_and_reports_ra
     assert [len(result["timings"][p]) for p in ("langchain", "rag", "ceiling")] == [2, 2, 2]
     runs = zip(result["timings"]["rag"], result["timings"]["langchain"], strict=True)
     assert result["ratio"] == statistics.median(r["s"] / t["s"] for r, t in runs)  # pairs of neighbouring runs
+    alone = zip(result["timings"]["ceiling"], result["timings"]["langchain"], strict=True)
+    assert result["ceiling_ratio"] == statistics.median(c["s"] / t["s"] for c, t in alone)  # the model alone
     assert result["rag_texts"] > 0 and result["langchain_texts"] > 0  # each indexed the corpus
     assert result["timings"]["ceiling"][0]["texts"] == result["rag_texts"]  # the ceiling embeds what rag did
     assert all(r["ceiling_after_s"] > 0 for r in result["timings"]["rag"])
@@ -87,3 +89,27 @@ def test_the_ingest_profile_splits_the_whole_ingest_into_its_stages(tmp_path, mo
     assert sum(stages.values()) == pytest.approx(result["ingest_s"], rel=0.05)  # nothing counted twice
     assert stages["Chroma writes and record manager (LangChain index())"] > 0
     assert "**cold ingest**" in table(result)
+
+
+def test_the_floor_times_the_parts_every_ingest_needs_and_puts_everything_back(tmp_path, monkeypatch):
+    import chromadb.api.models.Collection as chroma_collection
+    from profile_ingest import floor, table
+
+    import rag.chunking
+    import rag.sentences
+    from tests.conftest import FAKE_MODEL
+
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", FAKE_MODEL)
+    before = (chroma_collection.Collection.upsert, rag.sentences.syntok_spans, rag.chunking.encoding)
+    generate(tmp_path / "corpus", 6)
+    bound = floor(tmp_path / "corpus", tmp_path / "data")
+    assert set(bound["parts"]) == {
+        "model", "Chroma writes", "sentence splitting (syntok)", "loading the tokenizer's encoding"
+    }  # fmt: skip
+    assert all(seconds > 0 for seconds in bound["parts"].values())  # each ran in the ingest
+    assert sum(bound["parts"].values()) <= bound["ingest_s"]  # parts of it, none counted twice
+    assert bound["floor"] == pytest.approx(bound["parts"]["model"] / sum(bound["parts"].values()))
+    assert (chroma_collection.Collection.upsert, rag.sentences.syntok_spans, rag.chunking.encoding) == before
+    page = table({"articles": 6, "chunks": 1, "sentences": 2, "model_texts": 3, "model_load_s": 0.0,
+                  "ingest_s": 1.0, "ingest_cpu_s": 1.0, "stages": {"other": 1.0}, "floor": bound})  # fmt: skip
+    assert f"**{bound['floor']:.0%}**" in page
