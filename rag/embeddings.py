@@ -10,8 +10,8 @@ which starts in a fraction of a second (no torch import); a large ingest's batch
 ``torch-bf16`` when the CPU multiplies bfloat16 in hardware (Intel AMX), where it embeds 2-2.5x as
 fast as ``onnx-int8``, and through ``onnx-int8`` elsewhere. Each distinct question is embedded
 once, though every retriever and the answerer ask for it. bfloat16 batches are padded to a
-multiple of 16 tokens: that backend compiles a kernel for each new batch shape, and fewer shapes
-save more than the padding costs.
+multiple of 16 tokens: that backend compiles a kernel for each new batch shape, and in an ingest of
+up to a few thousand articles fewer shapes save more than the padding costs.
 """
 
 from __future__ import annotations
